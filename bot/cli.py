@@ -1,0 +1,107 @@
+"""The `deskbot` command: run, console, migrate, email parse."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="deskbot", description="A help desk that lives in team chat.")
+    sub = p.add_subparsers(dest="cmd")
+    sub.add_parser("run", help="start deskbot (console + SQLite when no platform is configured)")
+    con = sub.add_parser("console", help="the console adapter, alongside any configured adapters")
+    con.add_argument("--script", help="read dialogue lines from FILE ('-' for stdin)")
+    con.add_argument("--json", action="store_true", help="one JSON object per delivery")
+    sub.add_parser("migrate", help="upgrade the database schema")
+    email = sub.add_parser("email", help="email tools")
+    esub = email.add_subparsers(dest="email_cmd")
+    parse = esub.add_parser("parse", help="parse mail files or folders")
+    parse.add_argument("paths", nargs="+")
+    parse.add_argument("--json", action="store_true", help="one JSON object per mail (default)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.cmd == "email" and args.email_cmd == "parse":
+        from adapters.email.cli import run_parse
+
+        return run_parse(args.paths, ref_prefix=settings.ref_prefix)
+    if args.cmd == "migrate":
+        return asyncio.run(_migrate(settings))
+    if args.cmd == "console":
+        return asyncio.run(_console(settings, args.script, args.json))
+    if args.cmd in (None, "run"):
+        return asyncio.run(_run(settings))
+    _parser().print_help()
+    return 2
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.engine import create_engine
+    from storage.migrate import migrate
+
+    engine = create_engine(settings.database_url)
+    try:
+        before, after = await migrate(engine)
+    finally:
+        await engine.dispose()
+    print(f"database schema: {before or 'empty'} → {after}")
+    return 0
+
+
+async def _console(settings: Settings, script: str | None, json_mode: bool) -> int:
+    from adapters.console.session import ConsoleSession, interactive
+    from storage.migrate import SchemaError
+
+    if not script:
+        logging.getLogger().setLevel(logging.WARNING)
+    session = ConsoleSession(settings, json_mode=json_mode, scripted=bool(script))
+    try:
+        if not script:
+            return await interactive(session)
+        await session.open()
+        try:
+            if script == "-":
+                lines = sys.stdin.read().splitlines()
+            else:
+                with open(script, encoding="utf-8") as fh:  # noqa: ASYNC230 - read once, small
+                    lines = fh.read().splitlines()
+            return await session.run(lines)
+        finally:
+            await session.close()
+    except SchemaError as exc:
+        print(f"deskbot: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _run(settings: Settings) -> int:
+    if not settings.any_platform:
+        print(
+            f"deskbot: no Slack, Discord or mail credentials configured; starting the console "
+            f"on {settings.database_url}",
+            file=sys.stderr,
+        )
+        return await _console(settings, None, False)
+    print(
+        "deskbot: platform adapters are not available in this build yet; use `deskbot console`",
+        file=sys.stderr,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

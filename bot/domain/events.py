@@ -1,0 +1,154 @@
+"""Domain events (past tense). Each becomes one audit history row; some cause outbound messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base: which ticket, who did it (a display label), when."""
+
+    ticket_id: int
+    actor: str
+    at: datetime
+
+    kind: str = field(default="event", init=False)
+    updates_card: bool = field(default=True, init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        """(old, new, data) for the audit row."""
+        return None, None, {}
+
+
+@dataclass(frozen=True)
+class TicketOpened(Event):
+    subject: str = ""
+    kind: str = field(default="opened", init=False)
+    linked_from: int | None = None
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        data: dict[str, Any] = {"subject": self.subject}
+        if self.linked_from is not None:
+            data["linked_from"] = self.linked_from
+        return None, "new", data
+
+
+@dataclass(frozen=True)
+class CustomerMessageAdded(Event):
+    message_id: int = 0
+    text: str = ""
+    relay_to_agents: bool = False
+    kind: str = field(default="customer_message", init=False)
+    updates_card: bool = field(default=False, init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, None, {"message_id": self.message_id}
+
+
+@dataclass(frozen=True)
+class AgentReplied(Event):
+    message_id: int = 0
+    text: str = ""
+    first_response: bool = False
+    source_conversation: str | None = None
+    kind: str = field(default="replied", init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, None, {"message_id": self.message_id, "first_response": self.first_response}
+
+
+@dataclass(frozen=True)
+class NoteAdded(Event):
+    message_id: int = 0
+    text: str = ""
+    echo: bool = True
+    kind: str = field(default="note", init=False)
+    updates_card: bool = field(default=False, init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, None, {"message_id": self.message_id}
+
+
+@dataclass(frozen=True)
+class FieldChanged(Event):
+    """A single-field change: status, priority, queue, assignee, tags, subject."""
+
+    field_name: str = ""
+    old: str | None = None
+    new: str | None = None
+    reason: str | None = None
+    kind: str = field(default="changed", init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        data: dict[str, Any] = {"field": self.field_name}
+        if self.reason:
+            data["reason"] = self.reason
+        return self.old, self.new, data
+
+
+@dataclass(frozen=True)
+class TicketClaimed(FieldChanged):
+    kind: str = field(default="claimed", init=False)
+
+
+@dataclass(frozen=True)
+class TicketAssigned(FieldChanged):
+    kind: str = field(default="assigned", init=False)
+
+
+@dataclass(frozen=True)
+class StatusChanged(FieldChanged):
+    customer_notice: str | None = None
+    kind: str = field(default="status", init=False)
+
+
+@dataclass(frozen=True)
+class TicketMerged(Event):
+    source_id: int = 0
+    target_id: int = 0
+    source_ref: str = ""
+    target_ref: str = ""
+    kind: str = field(default="merged", init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return (
+            self.source_ref,
+            self.target_ref,
+            {"source": self.source_id, "target": self.target_id},
+        )
+
+
+@dataclass(frozen=True)
+class TicketLinked(Event):
+    other_ref: str = ""
+    kind: str = field(default="linked", init=False)
+    updates_card: bool = field(default=False, init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, self.other_ref, {}
+
+
+@dataclass(frozen=True)
+class DeliveryFailed(Event):
+    outbox_id: int = 0
+    error: str = ""
+    kind: str = field(default="delivery_failed", init=False)
+    updates_card: bool = field(default=False, init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, None, {"outbox_id": self.outbox_id, "error": self.error}
+
+
+@dataclass(frozen=True)
+class MessageEdited(Event):
+    message_id: int = 0
+    text: str = ""
+    deleted: bool = False
+    kind: str = field(default="message_edited", init=False)
+    updates_card: bool = field(default=False, init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, None, {"message_id": self.message_id, "deleted": self.deleted}

@@ -1,0 +1,117 @@
+"""Writes outbound messages as outbox rows, addressed by audience; nothing is sent here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.model import Ticket
+from bot.messages import ConversationRef
+from bot.services.context import Core
+from bot.services.unit_of_work import UnitOfWork
+
+
+class Deliveries:
+    """Addressing rules in one place: customers get their conversations, agents the triage side.
+
+    Internal notes are only ever written with the `agents` audience: the customer audience is
+    reachable solely through `to_customer`, which no note path calls.
+    """
+
+    def __init__(self, uow: UnitOfWork, core: Core) -> None:
+        self.uow = uow
+        self.core = core
+
+    def _row(
+        self,
+        ticket: Ticket | None,
+        platform: str,
+        audience: str,
+        kind: str,
+        conversation_key: str,
+        text: str,
+        **extra: Any,
+    ) -> None:
+        now = self.core.clock.now()
+        payload = {"ref": ticket.ref, "subject": ticket.subject} if ticket else {}
+        payload.update(extra.pop("payload", None) or {})
+        extra.setdefault("recipient", None)
+        extra.setdefault("edit_key", None)
+        self.uow.outbox.add(
+            ticket_id=ticket.id if ticket else None,
+            platform=platform,
+            audience=audience,
+            kind=kind,
+            conversation_key=conversation_key,
+            text=text,
+            payload=payload,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            **extra,
+        )
+
+    async def customer_conversations(
+        self, ticket: Ticket, *, with_merged: bool = True
+    ) -> list[str]:
+        keys = [ticket.conversation_key]
+        if with_merged:
+            for source in await self.uow.tickets.merged_sources(ticket.id):
+                if source.conversation_key not in keys:
+                    keys.append(source.conversation_key)
+        return keys
+
+    async def to_customer(
+        self,
+        ticket: Ticket,
+        kind: str,
+        text: str,
+        *,
+        exclude: str | None = None,
+        with_merged: bool = True,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        for key in await self.customer_conversations(ticket, with_merged=with_merged):
+            if key == exclude:
+                continue
+            conv = ConversationRef.from_key(key)
+            self._row(ticket, conv.platform, "customer", kind, key, text, payload=payload)
+
+    def to_agents(
+        self,
+        ticket: Ticket,
+        kind: str,
+        text: str,
+        *,
+        edit_key: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        for platform in self.core.policy.agent_platforms:
+            data = {"queue": ticket.queue, **(payload or {})}
+            self._row(
+                ticket,
+                platform,
+                "agents",
+                kind,
+                f"{platform}:agents:{ticket.id}",
+                text,
+                edit_key=edit_key,
+                payload=data,
+            )
+
+    async def to_agent(self, agent_id: int, ticket: Ticket | None, kind: str, text: str) -> None:
+        """A direct message to one agent, on the first agent platform they are known on."""
+        idents = await self.uow.agents.identities(agent_id)
+        for platform in self.core.policy.agent_platforms:
+            for ident_platform, external_id in idents:
+                if ident_platform == platform:
+                    self._row(
+                        ticket,
+                        platform,
+                        "agents",
+                        kind,
+                        f"{platform}:dm:{external_id}",
+                        text,
+                        recipient=external_id,
+                    )
+                    return

@@ -1,0 +1,36 @@
+"""The handler registry: which handler runs each command."""
+
+from __future__ import annotations
+
+from bot.domain import commands as c
+from bot.services import admin, ingest
+from bot.services import ticket_handlers as th
+from bot.services.messagebus import Handler
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.IngestMessage: ingest.ingest_message,
+    c.OpenTicket: ingest.open_explicit,
+    c.ClaimTicket: th.claim,
+    c.UnclaimTicket: th.unclaim,
+    c.AssignTicket: th.assign,
+    c.TransferTicket: th.transfer,
+    c.ReplyToTicket: th.reply,
+    c.AddNote: th.note,
+    c.SetPriority: th.set_priority,
+    c.ChangeTags: th.change_tags,
+    c.ChangeStatus: th.change_status,
+    c.ReopenTicket: th.reopen,
+    c.CustomerCloseTicket: th.customer_close,
+    c.MergeTickets: th.merge,
+    c.LinkTickets: th.link,
+    c.ExpireClaim: th.expire_claim,
+    c.AddAgent: admin.add_agent,
+    c.RemoveAgent: admin.remove_agent,
+    c.SetRole: admin.set_role,
+    c.SetAvailability: admin.set_availability,
+    c.AddQueue: admin.add_queue,
+    c.RemoveQueue: admin.remove_queue,
+    c.SaveCanned: admin.save_canned,
+    c.RemoveCanned: admin.remove_canned,
+    c.MergeCustomers: admin.merge_customers,
+}

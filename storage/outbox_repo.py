@@ -1,0 +1,186 @@
+"""The outbox: rows written with the change that caused them, then leased and settled."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import tables as t
+
+_IN_FLIGHT = ("queued", "sending")
+
+
+class OutboxRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._pending: list[dict[str, Any]] = []
+
+    def add(self, **row: Any) -> None:
+        self._pending.append(row)
+
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        return self._pending
+
+    async def flush(self) -> None:
+        if self._pending:
+            await self._conn.execute(insert(t.outbox), self._pending)
+            self._pending = []
+
+    async def claim_due(
+        self, now: datetime, *, limit: int, lease: timedelta, platforms: tuple[str, ...] = ()
+    ) -> list[Any]:
+        """Due rows that are first in line for their conversation, leased to this worker.
+
+        A row waits while an older row of the same conversation is still queued or being sent,
+        so messages of one conversation go out in order even with several workers; on
+        PostgreSQL `SKIP LOCKED` keeps two workers from taking the same rows.
+        """
+        o, p = t.outbox.alias("o"), t.outbox.alias("p")
+        older = (
+            select(p.c.id)
+            .where(p.c.conversation_key == o.c.conversation_key)
+            .where(p.c.id < o.c.id)
+            .where(p.c.status.in_(_IN_FLIGHT))
+            .exists()
+        )
+        stmt = (
+            select(o)
+            .where(o.c.status == "queued", o.c.next_attempt_at <= now, ~older)
+            .where(o.c.platform.in_(platforms) if platforms else true())
+            .order_by(o.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=o)
+        )
+        rows = list((await self._conn.execute(stmt)).all())
+        # Also pick up rows whose lease ran out (a worker died mid-send).
+        expired = (
+            await self._conn.execute(
+                select(t.outbox)
+                .where(t.outbox.c.status == "sending", t.outbox.c.locked_until < now)
+                .where(t.outbox.c.platform.in_(platforms) if platforms else true())
+                .order_by(t.outbox.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        rows.extend(expired)
+        if rows:
+            await self._conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id.in_([r.id for r in rows]))
+                .values(status="sending", locked_until=now + lease)
+            )
+        return rows
+
+    async def mark_sent(self, outbox_id: int, at: datetime, external_id: str | None) -> None:
+        await self._conn.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == outbox_id)
+            .values(
+                status="sent",
+                sent_at=at,
+                external_id=external_id,
+                locked_until=None,
+                attempts=t.outbox.c.attempts + 1,
+            )
+        )
+
+    async def retry_later(self, outbox_id: int, error: str, when: datetime) -> None:
+        await self._conn.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == outbox_id)
+            .values(
+                status="queued",
+                last_error=error,
+                next_attempt_at=when,
+                locked_until=None,
+                attempts=t.outbox.c.attempts + 1,
+            )
+        )
+
+    async def mark_failed(self, outbox_id: int, error: str) -> None:
+        await self._conn.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == outbox_id)
+            .values(
+                status="failed",
+                last_error=error,
+                locked_until=None,
+                attempts=t.outbox.c.attempts + 1,
+            )
+        )
+
+    async def for_ticket(
+        self, ticket_id: int, statuses: tuple[str, ...] = ("failed",)
+    ) -> list[Any]:
+        stmt = (
+            select(t.outbox)
+            .where(t.outbox.c.ticket_id == ticket_id, t.outbox.c.status.in_(statuses))
+            .order_by(t.outbox.c.id)
+        )
+        return list((await self._conn.execute(stmt)).all())
+
+    async def next_due(self) -> datetime | None:
+        stmt = select(t.outbox.c.next_attempt_at).where(t.outbox.c.status == "queued")
+        return (
+            await self._conn.execute(stmt.order_by(t.outbox.c.next_attempt_at).limit(1))
+        ).scalar()
+
+    async def supersede_cards(self, edit_key: str, platform: str, keep_id: int) -> None:
+        """Drop queued card edits older than `keep_id`: only the newest state needs sending."""
+        await self._conn.execute(
+            delete(t.outbox).where(
+                and_(
+                    t.outbox.c.edit_key == edit_key,
+                    t.outbox.c.platform == platform,
+                    t.outbox.c.status == "queued",
+                    t.outbox.c.id < keep_id,
+                )
+            )
+        )
+
+
+class PlatformRefRepository:
+    """Platform ids of messages we posted and edit later (triage cards, status messages)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, key: str, platform: str) -> tuple[str, str | None] | None:
+        row = (
+            await self._conn.execute(
+                select(t.platform_refs.c.external_id, t.platform_refs.c.conversation_key).where(
+                    t.platform_refs.c.key == key, t.platform_refs.c.platform == platform
+                )
+            )
+        ).first()
+        return (row.external_id, row.conversation_key) if row else None
+
+    async def put(
+        self, key: str, platform: str, external_id: str, conversation_key: str | None
+    ) -> None:
+        await self._conn.execute(
+            delete(t.platform_refs).where(
+                t.platform_refs.c.key == key, t.platform_refs.c.platform == platform
+            )
+        )
+        await self._conn.execute(
+            insert(t.platform_refs).values(
+                key=key,
+                platform=platform,
+                external_id=external_id,
+                conversation_key=conversation_key,
+            )
+        )
+
+    async def key_for_conversation(self, platform: str, conversation_key: str) -> str | None:
+        """Which of our posted messages owns a thread (e.g. the card whose thread this is)."""
+        stmt = select(t.platform_refs.c.key).where(
+            t.platform_refs.c.platform == platform,
+            t.platform_refs.c.conversation_key == conversation_key,
+        )
+        return (await self._conn.execute(stmt.limit(1))).scalar()

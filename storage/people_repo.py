@@ -1,0 +1,209 @@
+"""Customers with their identities, and agents with theirs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.model import Agent, Customer, Role
+from bot.messages import Identity
+from storage import tables as t
+from storage.rows import agent_from_row, customer_from_row
+
+
+class CustomerRepository:
+    """Customers are found by platform identity, then (when verified) by email."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def by_identity(self, platform: str, external_id: str) -> Customer | None:
+        stmt = (
+            select(t.customers)
+            .join(t.identities, t.identities.c.customer_id == t.customers.c.id)
+            .where(t.identities.c.platform == platform, t.identities.c.external_id == external_id)
+        )
+        row = (await self._conn.execute(stmt)).first()
+        return await self._resolve(customer_from_row(row), row) if row else None
+
+    async def _resolve(self, customer: Customer, row: object) -> Customer:
+        merged = row._mapping["merged_into_id"]  # type: ignore[attr-defined]
+        if merged is not None:
+            target = await self.get(merged)
+            return target or customer
+        return customer
+
+    async def by_email(self, email: str) -> Customer | None:
+        stmt = (
+            select(t.customers)
+            .where(func.lower(t.customers.c.email) == email.lower())
+            .where(t.customers.c.merged_into_id.is_(None))
+            .order_by(t.customers.c.id)
+            .limit(1)
+        )
+        row = (await self._conn.execute(stmt)).first()
+        return customer_from_row(row) if row else None
+
+    async def get(self, customer_id: int) -> Customer | None:
+        row = (
+            await self._conn.execute(select(t.customers).where(t.customers.c.id == customer_id))
+        ).first()
+        if not row:
+            return None
+        return await self._resolve(customer_from_row(row), row)
+
+    async def find(self, handle: str) -> Customer | None:
+        """By identity id, email or exact name — for admin commands."""
+        handle = handle.lstrip("@")
+        stmt = select(t.identities.c.customer_id).where(t.identities.c.external_id == handle)
+        cid = (await self._conn.execute(stmt.limit(1))).scalar()
+        if cid is not None:
+            return await self.get(cid)
+        found = await self.by_email(handle) if "@" in handle else None
+        if found:
+            return found
+        row = (
+            await self._conn.execute(
+                select(t.customers).where(t.customers.c.name == handle).limit(1)
+            )
+        ).first()
+        return await self._resolve(customer_from_row(row), row) if row else None
+
+    async def add(self, identity: Identity, at: datetime) -> Customer:
+        cid = (
+            await self._conn.execute(
+                insert(t.customers)
+                .values(
+                    name=identity.name,
+                    email=identity.email,
+                    locale=identity.locale,
+                    created_at=at,
+                )
+                .returning(t.customers.c.id)
+            )
+        ).scalar_one()
+        await self.add_identity(cid, identity)
+        return Customer(id=cid, name=identity.name, email=identity.email, locale=identity.locale)
+
+    async def add_identity(self, customer_id: int, identity: Identity) -> None:
+        await self._conn.execute(
+            insert(t.identities).values(
+                platform=identity.platform,
+                external_id=identity.external_id,
+                customer_id=customer_id,
+                display_name=identity.display_name,
+                email=identity.email,
+            )
+        )
+
+    async def identities(self, customer_id: int) -> list[tuple[str, str]]:
+        rows = await self._conn.execute(
+            select(t.identities.c.platform, t.identities.c.external_id).where(
+                t.identities.c.customer_id == customer_id
+            )
+        )
+        return [(r.platform, r.external_id) for r in rows]
+
+    async def merge(self, source_id: int, target_id: int) -> None:
+        """Join two records: identities and tickets move to the target; the source points at it."""
+        await self._conn.execute(
+            update(t.identities)
+            .where(t.identities.c.customer_id == source_id)
+            .values(customer_id=target_id)
+        )
+        await self._conn.execute(
+            update(t.tickets)
+            .where(t.tickets.c.customer_id == source_id)
+            .values(customer_id=target_id)
+        )
+        await self._conn.execute(
+            update(t.customers)
+            .where(t.customers.c.id == source_id)
+            .values(merged_into_id=target_id)
+        )
+
+
+class AgentRepository:
+    """Agents, their platform identities, roles and availability."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def by_identity(self, platform: str, external_id: str) -> Agent | None:
+        stmt = (
+            select(t.agents)
+            .join(t.agent_identities, t.agent_identities.c.agent_id == t.agents.c.id)
+            .where(
+                t.agent_identities.c.platform == platform,
+                t.agent_identities.c.external_id == external_id,
+                t.agents.c.active.is_(True),
+            )
+        )
+        row = (await self._conn.execute(stmt)).first()
+        return agent_from_row(row) if row else None
+
+    async def get(self, agent_id: int) -> Agent | None:
+        row = (await self._conn.execute(select(t.agents).where(t.agents.c.id == agent_id))).first()
+        return agent_from_row(row) if row else None
+
+    async def by_name(self, name: str) -> Agent | None:
+        row = (
+            await self._conn.execute(
+                select(t.agents).where(func.lower(t.agents.c.name) == name.lower())
+            )
+        ).first()
+        return agent_from_row(row) if row else None
+
+    async def find(self, platform: str, handle: str) -> Agent | None:
+        """By platform id (`@U123`, `<@U123>`, `bob`) or by name."""
+        handle = handle.strip().removeprefix("<").removesuffix(">").lstrip("@!")
+        return await self.by_identity(platform, handle) or await self.by_name(handle)
+
+    async def add(
+        self, name: str, role: Role, at: datetime, queues: list[str] | None = None
+    ) -> Agent:
+        existing = await self.by_name(name)
+        if existing:
+            await self.update(existing.id, role=role.value, active=True)
+            existing.role, existing.active = role, True
+            return existing
+        aid = (
+            await self._conn.execute(
+                insert(t.agents)
+                .values(name=name, role=role.value, queues=queues or [], skills=[], created_at=at)
+                .returning(t.agents.c.id)
+            )
+        ).scalar_one()
+        return Agent(id=aid, name=name, role=role, queues=queues or [])
+
+    async def add_identity(self, agent_id: int, platform: str, external_id: str) -> None:
+        await self._conn.execute(
+            delete(t.agent_identities).where(
+                t.agent_identities.c.platform == platform,
+                t.agent_identities.c.external_id == external_id,
+            )
+        )
+        await self._conn.execute(
+            insert(t.agent_identities).values(
+                platform=platform, external_id=external_id, agent_id=agent_id
+            )
+        )
+
+    async def identities(self, agent_id: int) -> list[tuple[str, str]]:
+        rows = await self._conn.execute(
+            select(t.agent_identities.c.platform, t.agent_identities.c.external_id).where(
+                t.agent_identities.c.agent_id == agent_id
+            )
+        )
+        return [(r.platform, r.external_id) for r in rows]
+
+    async def update(self, agent_id: int, **values: object) -> None:
+        await self._conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(**values))
+
+    async def list(self, *, active_only: bool = True) -> list[Agent]:
+        stmt = select(t.agents).order_by(t.agents.c.name)
+        if active_only:
+            stmt = stmt.where(t.agents.c.active.is_(True))
+        return [agent_from_row(r) for r in await self._conn.execute(stmt)]

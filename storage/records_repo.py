@@ -1,0 +1,133 @@
+"""Append-style records written in bulk at commit: messages, history and outbox rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import tables as t
+
+
+class MessageRepository:
+    """Messages are buffered and inserted in one statement per commit.
+
+    Idempotency: (platform, external_id) is unique in the table; `seen` answers for a
+    redelivered message, also for one buffered earlier in the same group commit.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._pending: list[dict[str, Any]] = []
+        self._pending_keys: dict[tuple[str, str], int] = {}
+
+    async def seen(self, platform: str, external_id: str) -> int | None:
+        """The ticket id a message with this platform id was recorded on, if any."""
+        if (platform, external_id) in self._pending_keys:
+            return self._pending_keys[(platform, external_id)]
+        stmt = select(t.messages.c.ticket_id).where(
+            t.messages.c.platform == platform, t.messages.c.external_id == external_id
+        )
+        return (await self._conn.execute(stmt)).scalar()
+
+    async def seen_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Batch form of `seen` for a group of inbound messages (one query)."""
+        if not keys:
+            return {}
+        c = t.messages.c
+        rows = await self._conn.execute(
+            select(c.platform, c.external_id, c.ticket_id).where(
+                tuple_(c.platform, c.external_id).in_(list(keys))
+            )
+        )
+        return {(r.platform, r.external_id): r.ticket_id for r in rows}
+
+    def add(
+        self,
+        *,
+        ticket_id: int,
+        platform: str,
+        external_id: str | None,
+        author_kind: str,
+        author_id: int | None,
+        author_name: str,
+        visibility: str,
+        text: str,
+        at: datetime,
+        attachments: list[dict[str, Any]] | None = None,
+        flags: dict[str, Any] | None = None,
+    ) -> None:
+        if external_id is not None:
+            self._pending_keys[(platform, external_id)] = ticket_id
+        self._pending.append(
+            dict(
+                ticket_id=ticket_id,
+                platform=platform,
+                external_id=external_id,
+                author_kind=author_kind,
+                author_id=author_id,
+                author_name=author_name,
+                visibility=visibility,
+                text=text,
+                attachments=attachments,
+                flags=flags,
+                created_at=at,
+            )
+        )
+
+    async def flush(self) -> None:
+        if self._pending:
+            await self._conn.execute(insert(t.messages), self._pending)
+            self._pending = []
+            self._pending_keys = {}
+
+    async def for_tickets(self, ticket_ids: Sequence[int], *, include_internal: bool) -> list[Any]:
+        stmt = select(t.messages).where(t.messages.c.ticket_id.in_(list(ticket_ids)))
+        if not include_internal:
+            stmt = stmt.where(t.messages.c.visibility == "public")
+        return list((await self._conn.execute(stmt.order_by(t.messages.c.id))).all())
+
+    async def by_external(self, platform: str, external_id: str) -> Any:
+        stmt = select(t.messages).where(
+            t.messages.c.platform == platform, t.messages.c.external_id == external_id
+        )
+        return (await self._conn.execute(stmt)).first()
+
+
+class HistoryRepository:
+    """The append-only audit trail. There is deliberately no update or delete here."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._pending: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        *,
+        ticket_id: int,
+        at: datetime,
+        actor: str,
+        kind: str,
+        old: str | None,
+        new: str | None,
+        data: dict[str, Any] | None,
+    ) -> None:
+        self._pending.append(
+            dict(ticket_id=ticket_id, at=at, actor=actor, kind=kind, old=old, new=new, data=data)
+        )
+
+    async def flush(self) -> None:
+        if self._pending:
+            await self._conn.execute(insert(t.history), self._pending)
+            self._pending = []
+
+    async def for_tickets(self, ticket_ids: Sequence[int]) -> list[Any]:
+        stmt = (
+            select(t.history)
+            .where(t.history.c.ticket_id.in_(list(ticket_ids)))
+            .order_by(t.history.c.at, t.history.c.id)
+        )
+        return list((await self._conn.execute(stmt)).all())

@@ -1,0 +1,234 @@
+"""SQLAlchemy Core tables: the schema, with the indexes the scheduler, lists and ingest ask for."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = DateTime(timezone=True)
+ID = BigInteger().with_variant(Integer, "sqlite")
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("tier", String(50)),
+    Column("locale", String(20)),
+    Column("merged_into_id", ID, ForeignKey("customers.id")),
+    Column("created_at", TS, nullable=False),
+    Index("ix_customers_email", "email"),
+    sqlite_autoincrement=True,
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("external_id", String(320), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("display_name", String(200)),
+    Column("email", String(320)),
+    UniqueConstraint("platform", "external_id"),
+    Index("ix_identities_customer", "customer_id"),
+    sqlite_autoincrement=True,
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(20), nullable=False, server_default="agent"),
+    Column("available", Boolean, nullable=False, server_default=text("true")),
+    Column("capacity", Integer, nullable=False, server_default="10"),
+    Column("queues", JSON, nullable=False, default=list),
+    Column("skills", JSON, nullable=False, default=list),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", TS, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+agent_identities = Table(
+    "agent_identities",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("external_id", String(320), primary_key=True),
+    Column("agent_id", ID, ForeignKey("agents.id"), nullable=False),
+)
+
+queues = Table(
+    "queues",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("description", Text),
+    Column("triage", JSON, nullable=False, default=dict),
+    Column("settings", JSON, nullable=False, default=dict),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("subject", String(500), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("queue", String(100), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("assignee_id", ID, ForeignKey("agents.id")),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("origin", String(20), nullable=False),
+    Column("conversation_key", String(400), nullable=False),
+    Column("merged_into_id", ID, ForeignKey("tickets.id")),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("first_response_at", TS),
+    Column("resolved_at", TS),
+    Column("closed_at", TS),
+    Column("last_customer_message_at", TS),
+    Column("last_agent_message_at", TS),
+    Column("claim_expires_at", TS),
+    # SLA (timed automation): due times are columns so "what is due" is an indexed query
+    Column("sla_policy", String(100)),
+    Column("first_response_due", TS),
+    Column("next_response_due", TS),
+    Column("resolution_due", TS),
+    Column("warn_at", TS),
+    Column("remind_at", TS),
+    Column("auto_close_at", TS),
+    Column("paused_at", TS),
+    Column("first_response_secs", Integer),
+    Column("resolution_secs", Integer),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Index("ix_tickets_conversation", "conversation_key", "id"),
+    Index("ix_tickets_status_claim", "status", "claim_expires_at"),
+    Index("ix_tickets_status_warn", "status", "warn_at"),
+    Index("ix_tickets_status_frd", "status", "first_response_due"),
+    Index("ix_tickets_status_nrd", "status", "next_response_due"),
+    Index("ix_tickets_status_resd", "status", "resolution_due"),
+    Index("ix_tickets_status_remind", "status", "remind_at"),
+    Index("ix_tickets_status_autoclose", "status", "auto_close_at"),
+    Index("ix_tickets_assignee_status", "assignee_id", "status"),
+    Index("ix_tickets_customer", "customer_id", "id"),
+    Index("ix_tickets_queue_status", "queue", "status"),
+    Index("ix_tickets_created", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id"), nullable=False),
+    Column("platform", String(20), nullable=False),
+    Column("external_id", String(400)),
+    Column("author_kind", String(10), nullable=False),
+    Column("author_id", ID),
+    Column("author_name", String(200), nullable=False),
+    Column("visibility", String(10), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("attachments", JSON),
+    Column("flags", JSON),
+    Column("created_at", TS, nullable=False),
+    Column("edited_at", TS),
+    Column("deleted_at", TS),
+    UniqueConstraint("platform", "external_id"),
+    Index("ix_messages_ticket", "ticket_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id"), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("old", String(500)),
+    Column("new", String(500)),
+    Column("data", JSON),
+    Index("ix_history_ticket", "ticket_id", "id"),
+    Index("ix_history_kind_at", "kind", "at"),
+    sqlite_autoincrement=True,
+)
+
+ticket_links = Table(
+    "ticket_links",
+    metadata,
+    Column("a_id", ID, ForeignKey("tickets.id"), primary_key=True),
+    Column("b_id", ID, ForeignKey("tickets.id"), primary_key=True),
+    Column("kind", String(20), nullable=False, server_default="related"),
+    Column("created_at", TS, nullable=False),
+)
+
+canned_answers = Table(
+    "canned_answers",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("created_by", String(200)),
+    Column("created_at", TS, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id")),
+    Column("platform", String(20), nullable=False),
+    Column("audience", String(10), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("conversation_key", String(400), nullable=False),
+    Column("recipient", String(320)),
+    Column("edit_key", String(200)),
+    Column("text", Text, nullable=False),
+    Column("payload", JSON),
+    Column("status", String(10), nullable=False, server_default="queued"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("locked_until", TS),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+    Column("external_id", String(400)),
+    Index("ix_outbox_status_next", "status", "next_attempt_at", "id"),
+    Index("ix_outbox_conversation", "conversation_key", "status", "id"),
+    Index("ix_outbox_ticket", "ticket_id", "status"),
+    sqlite_autoincrement=True,
+)
+
+platform_refs = Table(
+    "platform_refs",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("platform", String(20), primary_key=True),
+    Column("external_id", String(400), nullable=False),
+    Column("conversation_key", String(400)),
+)

@@ -1,0 +1,194 @@
+"""Tickets: loaded into the unit of work's identity map, saved with a version check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, and_, cast, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.errors import ConcurrencyConflict
+from bot.domain.model import Ticket
+from bot.domain.refs import RefFormat
+from bot.domain.status import Status
+from storage import tables as t
+from storage.rows import ticket_from_row, ticket_values
+
+_COLUMNS = [*t.tickets.c, t.agents.c.name.label("assignee_name")]
+_FROM = t.tickets.outerjoin(t.agents, t.agents.c.id == t.tickets.c.assignee_id)
+
+
+class TicketRepository:
+    """Tickets by id, conversation and filters. Every loaded ticket is tracked for saving."""
+
+    def __init__(self, conn: AsyncConnection, refs: RefFormat) -> None:
+        self._conn = conn
+        self.refs = refs
+        self.seen: dict[int, Ticket] = {}
+        self._loaded_version: dict[int, int] = {}
+        self._snapshot: dict[int, dict[str, Any]] = {}
+
+    def _track(self, row: Any) -> Ticket:
+        tid = row._mapping["id"]
+        if tid in self.seen:
+            return self.seen[tid]
+        ticket = ticket_from_row(row, self.refs, row._mapping["assignee_name"])
+        self.seen[tid] = ticket
+        self._loaded_version[tid] = ticket.version
+        self._snapshot[tid] = ticket_values(ticket)
+        return ticket
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        if ticket_id in self.seen:
+            return self.seen[ticket_id]
+        row = (
+            await self._conn.execute(
+                select(*_COLUMNS).select_from(_FROM).where(t.tickets.c.id == ticket_id)
+            )
+        ).first()
+        return self._track(row) if row else None
+
+    async def latest_for_conversation(self, key: str) -> Ticket | None:
+        for ticket in sorted(self.seen.values(), key=lambda x: -x.id):
+            if ticket.conversation_key == key:
+                return ticket
+        stmt = (
+            select(*_COLUMNS)
+            .select_from(_FROM)
+            .where(t.tickets.c.conversation_key == key)
+            .order_by(t.tickets.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._conn.execute(stmt)).first()
+        return self._track(row) if row else None
+
+    async def add(self, ticket: Ticket) -> Ticket:
+        """Insert now (the reference is the id, and the ack must carry it)."""
+        values = ticket_values(ticket)
+        new_id = (
+            await self._conn.execute(
+                insert(t.tickets).values(**values, version=1).returning(t.tickets.c.id)
+            )
+        ).scalar_one()
+        ticket.id = new_id
+        ticket.ref = self.refs.format(new_id)
+        for event in ticket.events:
+            object.__setattr__(event, "ticket_id", new_id)
+        self.seen[new_id] = ticket
+        self._loaded_version[new_id] = ticket.version
+        self._snapshot[new_id] = values
+        return ticket
+
+    async def save_all(self) -> None:
+        """Write every changed ticket; a concurrent change makes the whole unit retry."""
+        for tid, ticket in self.seen.items():
+            loaded = self._loaded_version[tid]
+            values = ticket_values(ticket)
+            if values == self._snapshot[tid]:
+                continue
+            result = await self._conn.execute(
+                update(t.tickets)
+                .where(and_(t.tickets.c.id == tid, t.tickets.c.version == loaded))
+                .values(**values, version=loaded + 1)
+            )
+            if result.rowcount != 1:
+                raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
+            ticket.version = loaded + 1
+            self._loaded_version[tid] = ticket.version
+            self._snapshot[tid] = values
+
+    async def merged_sources(self, ticket_id: int) -> list[Ticket]:
+        stmt = select(*_COLUMNS).select_from(_FROM).where(t.tickets.c.merged_into_id == ticket_id)
+        return [self._track(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def search(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        priorities: Sequence[str] = (),
+        queues: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        customer_ids: Sequence[int] = (),
+        text: str | None = None,
+        limit: int = 20,
+    ) -> list[Ticket]:
+        stmt = select(*_COLUMNS).select_from(_FROM)
+        conds: list[Any] = []
+        if statuses:
+            conds.append(t.tickets.c.status.in_(list(statuses)))
+        if priorities:
+            conds.append(t.tickets.c.priority.in_(list(priorities)))
+        if queues:
+            conds.append(t.tickets.c.queue.in_(list(queues)))
+        if assignee_id is not None:
+            conds.append(t.tickets.c.assignee_id == assignee_id)
+        if unassigned:
+            conds.append(t.tickets.c.assignee_id.is_(None))
+        if customer_ids:
+            conds.append(t.tickets.c.customer_id.in_(list(customer_ids)))
+        for tag in tags:
+            # JSON arrays are stored as text on both databases; match the quoted element
+            conds.append(cast(t.tickets.c.tags, Text).like(f'%"{tag}"%'))
+        if text:
+            pattern = f"%{text.lower()}%"
+            in_messages = (
+                select(t.messages.c.ticket_id)
+                .where(func.lower(t.messages.c.text).like(pattern))
+                .where(t.messages.c.visibility != "system")
+            )
+            conds.append(
+                or_(func.lower(t.tickets.c.subject).like(pattern), t.tickets.c.id.in_(in_messages))
+            )
+        if conds:
+            stmt = stmt.where(and_(*conds))
+        stmt = stmt.order_by(t.tickets.c.id.desc()).limit(limit)
+        return [self._track(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def due_claims(self, now: datetime, limit: int = 100) -> list[int]:
+        stmt = (
+            select(t.tickets.c.id)
+            .where(t.tickets.c.status.in_([Status.NEW.value, Status.OPEN.value]))
+            .where(t.tickets.c.claim_expires_at <= now)
+            .order_by(t.tickets.c.claim_expires_at)
+            .limit(limit)
+        )
+        return list((await self._conn.execute(stmt)).scalars())
+
+    async def link(self, a_id: int, b_id: int, kind: str, at: datetime) -> bool:
+        lo, hi = sorted((a_id, b_id))
+        exists = (
+            await self._conn.execute(
+                select(t.ticket_links.c.a_id).where(
+                    and_(t.ticket_links.c.a_id == lo, t.ticket_links.c.b_id == hi)
+                )
+            )
+        ).first()
+        if exists:
+            return False
+        await self._conn.execute(
+            insert(t.ticket_links).values(a_id=lo, b_id=hi, kind=kind, created_at=at)
+        )
+        return True
+
+    async def links(self, ticket_id: int) -> list[tuple[int, str]]:
+        c = t.ticket_links.c
+        rows = (
+            await self._conn.execute(
+                select(c.a_id, c.b_id, c.kind).where(or_(c.a_id == ticket_id, c.b_id == ticket_id))
+            )
+        ).all()
+        return [(r.b_id if r.a_id == ticket_id else r.a_id, r.kind) for r in rows]
+
+    async def next_due_time(self) -> datetime | None:
+        """Earliest pending timer among active tickets."""
+        stmt = select(func.min(t.tickets.c.claim_expires_at)).where(
+            t.tickets.c.status.in_([Status.NEW.value, Status.OPEN.value])
+        )
+        value = (await self._conn.execute(stmt)).scalar()
+        from storage.rows import aware
+
+        return aware(value)

@@ -1,0 +1,91 @@
+"""The SQL unit of work: one connection and transaction, repositories over it, flush at commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.domain.events import Event
+from bot.domain.refs import RefFormat
+from storage.catalog_repo import CannedRepository, QueueRepository
+from storage.outbox_repo import OutboxRepository, PlatformRefRepository
+from storage.people_repo import AgentRepository, CustomerRepository
+from storage.records_repo import HistoryRepository, MessageRepository
+from storage.tickets_repo import TicketRepository
+
+
+class SqlUnitOfWork:
+    """`async with uow:` opens a transaction; `commit()` writes buffered rows, then commits.
+
+    Leaving the block without commit rolls back. A unit is used once.
+    """
+
+    tickets: TicketRepository
+    customers: CustomerRepository
+    agents: AgentRepository
+    messages: MessageRepository
+    history: HistoryRepository
+    outbox: OutboxRepository
+    refs_store: PlatformRefRepository
+    queues: QueueRepository
+    canned: CannedRepository
+
+    def __init__(self, engine: AsyncEngine, refs: RefFormat) -> None:
+        self._engine = engine
+        self._refs = refs
+        self._conn: AsyncConnection | None = None
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        conn = self._conn
+        self.tickets = TicketRepository(conn, self._refs)
+        self.customers = CustomerRepository(conn)
+        self.agents = AgentRepository(conn)
+        self.messages = MessageRepository(conn)
+        self.history = HistoryRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.refs_store = PlatformRefRepository(conn)
+        self.queues = QueueRepository(conn)
+        self.canned = CannedRepository(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if not self.committed:
+                await self._conn.rollback()
+        finally:
+            await self._conn.close()
+
+    def collect_new_events(self) -> list[Event]:
+        """Events recorded on loaded tickets since the last call, in order."""
+        out: list[Event] = []
+        for ticket in self.tickets.seen.values():
+            out.extend(ticket.events)
+            ticket.events.clear()
+        return out
+
+    async def flush(self) -> None:
+        await self.tickets.save_all()
+        await self.messages.flush()
+        await self.history.flush()
+        await self.outbox.flush()
+
+    async def commit(self) -> None:
+        assert self._conn is not None
+        await self.flush()
+        await self._conn.commit()
+        self.committed = True
+
+    async def rollback(self) -> None:
+        assert self._conn is not None
+        await self._conn.rollback()

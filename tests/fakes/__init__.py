@@ -1,0 +1,1 @@
+"""Test fakes: loopback imitations of Slack, Discord and mail servers."""
