@@ -10,7 +10,7 @@ from typing import Any
 from bot.domain.commands import Command
 from bot.domain.errors import ConcurrencyConflict
 from bot.services.context import Core
-from bot.services.notify import handle_events
+from bot.services.pipeline import handle_events
 from bot.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Event handlers: each event becomes a history row, and some become outbound messages.
+"""Notifications: events that someone must hear about become outbox rows.
 
 They run inside the same unit of work as the change and only write (rule 2 of DESIGN.md).
 """
@@ -18,21 +18,11 @@ CUSTOMER_STATUS_NOTICES = {
 }
 
 
-async def handle_events(events: list[ev.Event], uow: UnitOfWork, core: Core) -> None:
-    """Write history and outbound rows for `events`; at most one card edit per ticket."""
+async def notify_events(events: list[ev.Event], uow: UnitOfWork, core: Core) -> None:
+    """Write outbound rows for `events`; at most one card edit per ticket per unit."""
     out = Deliveries(uow, core)
     card_tickets: dict[int, Ticket] = {}
     for event in events:
-        old, new, data = event.history()
-        uow.history.add(
-            ticket_id=event.ticket_id,
-            at=event.at,
-            actor=event.actor,
-            kind=event.kind,
-            old=old,
-            new=new,
-            data=data or None,
-        )
         ticket = await uow.tickets.get(event.ticket_id)
         if ticket is None:
             continue
