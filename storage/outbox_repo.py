@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage import tables as t
 
 _IN_FLIGHT = ("queued", "sending")
+_OUTBOX_INSERT = insert(t.outbox)
 
 
 class OutboxRepository:
@@ -27,7 +28,7 @@ class OutboxRepository:
 
     async def flush(self) -> None:
         if self._pending:
-            await self._conn.execute(insert(t.outbox), self._pending)
+            await self._conn.execute(_OUTBOX_INSERT, self._pending)
             self._pending = []
 
     async def claim_due(

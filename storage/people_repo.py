@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import Agent, Customer, Role
@@ -12,21 +12,41 @@ from bot.messages import Identity
 from storage import tables as t
 from storage.rows import agent_from_row, customer_from_row
 
+_CUSTOMER_BY_IDENTITY = (
+    select(t.customers)
+    .join(t.identities, t.identities.c.customer_id == t.customers.c.id)
+    .where(t.identities.c.platform == bindparam("p"), t.identities.c.external_id == bindparam("x"))
+)
+_CUSTOMER_BY_ID = select(t.customers).where(t.customers.c.id == bindparam("cid"))
+_CUSTOMER_INSERT = insert(t.customers).returning(t.customers.c.id)
+_IDENTITY_INSERT = insert(t.identities)
+_AGENT_BY_IDENTITY = (
+    select(t.agents)
+    .join(t.agent_identities, t.agent_identities.c.agent_id == t.agents.c.id)
+    .where(
+        t.agent_identities.c.platform == bindparam("p"),
+        t.agent_identities.c.external_id == bindparam("x"),
+        t.agents.c.active.is_(True),
+    )
+)
+
 
 class CustomerRepository:
     """Customers are found by platform identity, then (when verified) by email."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._cache: dict[int, Customer] = {}
 
     async def by_identity(self, platform: str, external_id: str) -> Customer | None:
-        stmt = (
-            select(t.customers)
-            .join(t.identities, t.identities.c.customer_id == t.customers.c.id)
-            .where(t.identities.c.platform == platform, t.identities.c.external_id == external_id)
-        )
-        row = (await self._conn.execute(stmt)).first()
-        return await self._resolve(customer_from_row(row), row) if row else None
+        row = (
+            await self._conn.execute(_CUSTOMER_BY_IDENTITY, {"p": platform, "x": external_id})
+        ).first()
+        if not row:
+            return None
+        customer = await self._resolve(customer_from_row(row), row)
+        self._cache[customer.id] = customer
+        return customer
 
     async def _resolve(self, customer: Customer, row: object) -> Customer:
         merged = row._mapping["merged_into_id"]  # type: ignore[attr-defined]
@@ -47,12 +67,14 @@ class CustomerRepository:
         return customer_from_row(row) if row else None
 
     async def get(self, customer_id: int) -> Customer | None:
-        row = (
-            await self._conn.execute(select(t.customers).where(t.customers.c.id == customer_id))
-        ).first()
+        if customer_id in self._cache:
+            return self._cache[customer_id]
+        row = (await self._conn.execute(_CUSTOMER_BY_ID, {"cid": customer_id})).first()
         if not row:
             return None
-        return await self._resolve(customer_from_row(row), row)
+        customer = await self._resolve(customer_from_row(row), row)
+        self._cache[customer_id] = customer
+        return customer
 
     async def find(self, handle: str) -> Customer | None:
         """By identity id, email or exact name — for admin commands."""
@@ -72,30 +94,32 @@ class CustomerRepository:
         return await self._resolve(customer_from_row(row), row) if row else None
 
     async def add(self, identity: Identity, at: datetime) -> Customer:
-        cid = (
-            await self._conn.execute(
-                insert(t.customers)
-                .values(
-                    name=identity.name,
-                    email=identity.email,
-                    locale=identity.locale,
-                    created_at=at,
-                )
-                .returning(t.customers.c.id)
-            )
-        ).scalar_one()
+        values = dict(
+            name=identity.name,
+            email=identity.email,
+            locale=identity.locale,
+            created_at=at,
+            tier=None,
+            merged_into_id=None,
+        )
+        cid = (await self._conn.execute(_CUSTOMER_INSERT, values)).scalar_one()
         await self.add_identity(cid, identity)
-        return Customer(id=cid, name=identity.name, email=identity.email, locale=identity.locale)
+        customer = Customer(
+            id=cid, name=identity.name, email=identity.email, locale=identity.locale
+        )
+        self._cache[cid] = customer
+        return customer
 
     async def add_identity(self, customer_id: int, identity: Identity) -> None:
         await self._conn.execute(
-            insert(t.identities).values(
+            _IDENTITY_INSERT,
+            dict(
                 platform=identity.platform,
                 external_id=identity.external_id,
                 customer_id=customer_id,
                 display_name=identity.display_name,
                 email=identity.email,
-            )
+            ),
         )
 
     async def identities(self, customer_id: int) -> list[tuple[str, str]]:
@@ -132,16 +156,9 @@ class AgentRepository:
         self._conn = conn
 
     async def by_identity(self, platform: str, external_id: str) -> Agent | None:
-        stmt = (
-            select(t.agents)
-            .join(t.agent_identities, t.agent_identities.c.agent_id == t.agents.c.id)
-            .where(
-                t.agent_identities.c.platform == platform,
-                t.agent_identities.c.external_id == external_id,
-                t.agents.c.active.is_(True),
-            )
-        )
-        row = (await self._conn.execute(stmt)).first()
+        row = (
+            await self._conn.execute(_AGENT_BY_IDENTITY, {"p": platform, "x": external_id})
+        ).first()
         return agent_from_row(row) if row else None
 
     async def get(self, agent_id: int) -> Agent | None:

@@ -6,10 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
+
+_SEEN = select(t.messages.c.ticket_id).where(
+    t.messages.c.platform == bindparam("p"), t.messages.c.external_id == bindparam("x")
+)
+_MESSAGE_INSERT = insert(t.messages)
+_HISTORY_INSERT = insert(t.history)
 
 
 class MessageRepository:
@@ -28,10 +34,7 @@ class MessageRepository:
         """The ticket id a message with this platform id was recorded on, if any."""
         if (platform, external_id) in self._pending_keys:
             return self._pending_keys[(platform, external_id)]
-        stmt = select(t.messages.c.ticket_id).where(
-            t.messages.c.platform == platform, t.messages.c.external_id == external_id
-        )
-        return (await self._conn.execute(stmt)).scalar()
+        return (await self._conn.execute(_SEEN, {"p": platform, "x": external_id})).scalar()
 
     async def seen_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Batch form of `seen` for a group of inbound messages (one query)."""
@@ -80,7 +83,7 @@ class MessageRepository:
 
     async def flush(self) -> None:
         if self._pending:
-            await self._conn.execute(insert(t.messages), self._pending)
+            await self._conn.execute(_MESSAGE_INSERT, self._pending)
             self._pending = []
             self._pending_keys = {}
 
@@ -121,7 +124,7 @@ class HistoryRepository:
 
     async def flush(self) -> None:
         if self._pending:
-            await self._conn.execute(insert(t.history), self._pending)
+            await self._conn.execute(_HISTORY_INSERT, self._pending)
             self._pending = []
 
     async def for_tickets(self, ticket_ids: Sequence[int]) -> list[Any]:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, insert, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Update
 
 from bot.domain.errors import ConcurrencyConflict
 from bot.domain.model import Ticket
@@ -18,6 +19,33 @@ from storage.rows import ticket_from_row, ticket_values
 
 _COLUMNS = [*t.tickets.c, t.agents.c.name.label("assignee_name")]
 _FROM = t.tickets.outerjoin(t.agents, t.agents.c.id == t.tickets.c.assignee_id)
+# Hot-path statements are built once: SQLAlchemy then computes their cache keys once too.
+_SELECT = select(*_COLUMNS).select_from(_FROM)
+_BY_ID = _SELECT.where(t.tickets.c.id == bindparam("tid"))
+_BY_CONVERSATION = (
+    _SELECT.where(t.tickets.c.conversation_key == bindparam("key"))
+    .order_by(t.tickets.c.id.desc())
+    .limit(1)
+)
+_INSERT = insert(t.tickets).returning(t.tickets.c.id)
+_UPDATES: dict[tuple[str, ...], Update] = {}
+
+
+def _update_for(keys: tuple[str, ...]) -> Update:
+    """UPDATE … WHERE id = :id AND version = :version, one statement object per column set."""
+    stmt = _UPDATES.get(keys)
+    if stmt is None:
+        values: dict[str, Any] = {k: bindparam(f"v_{k}") for k in keys}
+        values["version"] = bindparam("v_new_version")
+        stmt = (
+            update(t.tickets)
+            .where(
+                t.tickets.c.id == bindparam("w_id"), t.tickets.c.version == bindparam("w_version")
+            )
+            .values(values)
+        )
+        _UPDATES[keys] = stmt
+    return stmt
 
 
 class TicketRepository:
@@ -43,35 +71,20 @@ class TicketRepository:
     async def get(self, ticket_id: int) -> Ticket | None:
         if ticket_id in self.seen:
             return self.seen[ticket_id]
-        row = (
-            await self._conn.execute(
-                select(*_COLUMNS).select_from(_FROM).where(t.tickets.c.id == ticket_id)
-            )
-        ).first()
+        row = (await self._conn.execute(_BY_ID, {"tid": ticket_id})).first()
         return self._track(row) if row else None
 
     async def latest_for_conversation(self, key: str) -> Ticket | None:
         for ticket in sorted(self.seen.values(), key=lambda x: -x.id):
             if ticket.conversation_key == key:
                 return ticket
-        stmt = (
-            select(*_COLUMNS)
-            .select_from(_FROM)
-            .where(t.tickets.c.conversation_key == key)
-            .order_by(t.tickets.c.id.desc())
-            .limit(1)
-        )
-        row = (await self._conn.execute(stmt)).first()
+        row = (await self._conn.execute(_BY_CONVERSATION, {"key": key})).first()
         return self._track(row) if row else None
 
     async def add(self, ticket: Ticket) -> Ticket:
         """Insert now (the reference is the id, and the ack must carry it)."""
         values = ticket_values(ticket)
-        new_id = (
-            await self._conn.execute(
-                insert(t.tickets).values(**values, version=1).returning(t.tickets.c.id)
-            )
-        ).scalar_one()
+        new_id = (await self._conn.execute(_INSERT, {**values, "version": 1})).scalar_one()
         ticket.id = new_id
         ticket.ref = self.refs.format(new_id)
         for event in ticket.events:
@@ -88,11 +101,10 @@ class TicketRepository:
             values = ticket_values(ticket)
             if values == self._snapshot[tid]:
                 continue
-            result = await self._conn.execute(
-                update(t.tickets)
-                .where(and_(t.tickets.c.id == tid, t.tickets.c.version == loaded))
-                .values(**values, version=loaded + 1)
-            )
+            changed = tuple(k for k, v in values.items() if self._snapshot[tid].get(k) != v)
+            params = {f"v_{k}": values[k] for k in changed}
+            params.update(v_new_version=loaded + 1, w_id=tid, w_version=loaded)
+            result = await self._conn.execute(_update_for(changed), params)
             if result.rowcount != 1:
                 raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
             ticket.version = loaded + 1

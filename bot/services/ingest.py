@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from bot.domain import events as ev
 from bot.domain.commands import IngestMessage, OpenTicket
@@ -65,13 +66,15 @@ async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> Ing
         # Someone else's ticket by reference: never reopen a closed one on their word alone.
         ticket = None
     if ticket is None:
-        ticket = await open_ticket(uow, core, customer, m, subject_from(m))
+        ticket = await open_ticket(uow, core, customer, m, subject_from(m), now=now)
         created = True
     else:
         outcome = ticket.customer_wrote(at=now, reopen_window=core.policy.reopen_window)
         if outcome == CustomerMessageOutcome.NEEDS_NEW_TICKET:
             old = ticket
-            ticket = await open_ticket(uow, core, customer, m, old.subject, linked_from=old)
+            ticket = await open_ticket(
+                uow, core, customer, m, old.subject, linked_from=old, now=now
+            )
             await uow.tickets.link(old.id, ticket.id, "related", now)
             created = True
     uow.messages.add(
@@ -106,8 +109,9 @@ async def open_ticket(
     m: InboundMessage,
     subject: str,
     linked_from: Ticket | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
-    now = core.clock.now()
+    now = now or core.clock.now()
     ticket = Ticket(
         id=0,
         ref="",

@@ -1,0 +1,129 @@
+"""Benchmark: inbound messages per second through the real gateway into SQLite (or PostgreSQL).
+
+Each message goes the whole hot path: idempotency check, actor and customer lookup, ticket
+create-or-update with the reopen rules, message row, history rows, outbox rows (ack + card for
+new tickets). The database is preloaded with --preload tickets (kept between runs under
+bench/.data/) so lookups run against a realistic table. Prints throughput and latency.
+
+    .venv/bin/python bench/ingest.py                      # SQLite, 100k tickets, 20k messages
+    .venv/bin/python bench/ingest.py --url postgresql+asyncpg://postgres@127.0.0.1/deskbot_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from bot.bootstrap import build_app  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.messages import ConversationRef, Identity, InboundMessage  # noqa: E402
+from storage import tables as t  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / ".data"
+
+
+async def preload(engine, count: int) -> int:  # type: ignore[no-untyped-def]
+    """Bulk-insert `count` tickets (with customers, identities, one message each) once."""
+    async with engine.connect() as conn:
+        have = (await conn.execute(select(func.count()).select_from(t.tickets))).scalar_one()
+    if have >= count:
+        return int(have)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    batch = 5000
+    async with engine.begin() as conn:
+        for start in range(have, count, batch):
+            ids = range(start + 1, min(start + batch, count) + 1)
+            await conn.execute(insert(t.customers), [
+                {"id": i, "name": f"pre{i}", "email": f"pre{i}@example.com", "created_at": now}
+                for i in ids])
+            await conn.execute(insert(t.identities), [
+                {"platform": "bench", "external_id": f"pre{i}", "customer_id": i} for i in ids])
+            await conn.execute(insert(t.tickets), [
+                {"id": i, "subject": f"preloaded {i}", "status": "open", "priority": "normal",
+                 "queue": "general", "customer_id": i, "tags": [], "origin": "bench",
+                 "conversation_key": f"bench:pre{i}:", "created_at": now, "updated_at": now,
+                 "version": 1} for i in ids])
+            await conn.execute(insert(t.messages), [
+                {"ticket_id": i, "platform": "bench", "external_id": f"pre-m{i}",
+                 "author_kind": "customer", "author_id": i, "author_name": f"pre{i}",
+                 "visibility": "public", "text": "hello", "created_at": now} for i in ids])
+        if engine.dialect.name == "postgresql":
+            for table in ("customers", "identities", "tickets", "messages"):
+                await conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))")
+    return count
+
+
+async def run(url: str, preload_count: int, messages: int, concurrency: int,
+              reply_ratio: float, seed: int) -> None:
+    app = await build_app(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+    await preload(app.engine, preload_count)
+    rng = random.Random(seed)
+    run_id = f"{time.time_ns():x}"
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(messages):
+        queue.put_nowait(i)
+
+    async def producer() -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            if rng.random() < reply_ratio:
+                n = rng.randint(1, preload_count)
+                who, conv = f"pre{n}", f"pre{n}"
+            else:
+                who, conv = f"{run_id}-c{i}", f"{run_id}-c{i}"
+            msg = InboundMessage(
+                "bench", f"{run_id}-m{i}", Identity("bench", who, who),
+                ConversationRef("bench", conv), f"message {i}: the printer is on fire again",
+            )
+            t0 = time.perf_counter()
+            await app.gateway.receive(msg)
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(producer() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await app.stop()
+    latencies.sort()
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    print(f"database: {url.split('://')[0]}  preloaded tickets: {preload_count:,}")
+    print(f"messages: {messages:,}  concurrency: {concurrency}  replies to existing: {reply_ratio:.0%}")
+    print(f"throughput: {messages / elapsed:,.0f} messages/s  ({elapsed:.2f} s)")
+    print(f"latency ms: p50 {p(0.50):.2f}  p90 {p(0.90):.2f}  p99 {p(0.99):.2f}  "
+          f"max {latencies[-1] * 1000:.2f}  mean {statistics.mean(latencies) * 1000:.2f}")
+    print(f"machine: {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", default=f"sqlite+aiosqlite:///{DATA / 'ingest.db'}")
+    ap.add_argument("--preload", type=int, default=100_000)
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--reply-ratio", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    DATA.mkdir(exist_ok=True)
+    asyncio.run(run(args.url, args.preload, args.messages, args.concurrency, args.reply_ratio,
+                    args.seed))
+
+
+if __name__ == "__main__":
+    main()
