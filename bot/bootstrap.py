@@ -19,7 +19,7 @@ from bot.gateway import Gateway
 from bot.scheduling import Scheduler
 from bot.services.context import Core, Policy
 from bot.services.dispatcher import OutboxDispatcher
-from bot.services.handlers import HANDLERS
+from bot.services.handlers import HANDLERS, PREFETCHERS
 from bot.services.messagebus import MessageBus
 from bot.services.ports import Clock, SystemClock
 from bot.services.unit_of_work import UnitOfWork
@@ -149,7 +149,7 @@ async def build_app(
     def uow_factory() -> UnitOfWork:
         return SqlUnitOfWork(engine, core.policy.refs)
 
-    bus = MessageBus(uow_factory, core, HANDLERS)
+    bus = MessageBus(uow_factory, core, HANDLERS, prefetchers=PREFETCHERS)
     dispatcher = OutboxDispatcher(
         uow_factory,
         registry,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.model import Agent, Customer, Role
 from bot.messages import Identity
 from storage import tables as t
+from storage.ids import IdAllocator
+from storage.records_repo import by_platform
 from storage.rows import agent_from_row, customer_from_row
 
 _CUSTOMER_BY_IDENTITY = (
@@ -18,7 +21,20 @@ _CUSTOMER_BY_IDENTITY = (
     .where(t.identities.c.platform == bindparam("p"), t.identities.c.external_id == bindparam("x"))
 )
 _CUSTOMER_BY_ID = select(t.customers).where(t.customers.c.id == bindparam("cid"))
-_CUSTOMER_INSERT = insert(t.customers).returning(t.customers.c.id)
+_CUSTOMER_INSERT = insert(t.customers)
+_CUSTOMERS_BY_IDENTITIES = (
+    select(t.customers, t.identities.c.platform, t.identities.c.external_id)
+    .join(t.identities, t.identities.c.customer_id == t.customers.c.id)
+    .where(t.identities.c.platform == bindparam("p"))
+    .where(t.identities.c.external_id.in_(bindparam("xs", expanding=True)))
+)
+_AGENTS_BY_IDENTITIES = (
+    select(t.agents, t.agent_identities.c.platform, t.agent_identities.c.external_id)
+    .join(t.agent_identities, t.agent_identities.c.agent_id == t.agents.c.id)
+    .where(t.agent_identities.c.platform == bindparam("p"))
+    .where(t.agent_identities.c.external_id.in_(bindparam("xs", expanding=True)))
+    .where(t.agents.c.active.is_(True))
+)
 _IDENTITY_INSERT = insert(t.identities)
 _AGENT_BY_IDENTITY = (
     select(t.agents)
@@ -37,16 +53,53 @@ class CustomerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._cache: dict[int, Customer] = {}
+        self._by_identity: dict[tuple[str, str], int | None] = {}
+        self._pending_customers: list[dict[str, object]] = []
+        self._pending_identities: list[dict[str, object]] = []
+        self._ids = IdAllocator(conn, "customers")
 
     async def by_identity(self, platform: str, external_id: str) -> Customer | None:
+        key = (platform, external_id)
+        if key in self._by_identity:
+            cid = self._by_identity[key]
+            return await self.get(cid) if cid is not None else None
         row = (
             await self._conn.execute(_CUSTOMER_BY_IDENTITY, {"p": platform, "x": external_id})
         ).first()
         if not row:
+            self._by_identity[key] = None
             return None
         customer = await self._resolve(customer_from_row(row), row)
         self._cache[customer.id] = customer
+        self._by_identity[key] = customer.id
         return customer
+
+    async def prefetch(self, keys: list[tuple[str, str]]) -> None:
+        """Resolve many identities in one query (group commit)."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._by_identity]
+        if not wanted:
+            return
+        for key in wanted:
+            self._by_identity[key] = None
+        rows: list[Any] = []
+        for platform, ids in by_platform(wanted).items():
+            result = await self._conn.execute(_CUSTOMERS_BY_IDENTITIES, {"p": platform, "xs": ids})
+            rows.extend(result.all())
+        for row in rows:
+            key = (row.platform, row.external_id)
+            if key in self._by_identity:
+                customer = await self._resolve(customer_from_row(row), row)
+                self._cache[customer.id] = customer
+                self._by_identity[key] = customer.id
+
+    async def flush(self) -> None:
+        """Write customers and identities created in this unit (customers first: FK)."""
+        if self._pending_customers:
+            await self._conn.execute(_CUSTOMER_INSERT, self._pending_customers)
+            self._pending_customers = []
+        if self._pending_identities:
+            await self._conn.execute(_IDENTITY_INSERT, self._pending_identities)
+            self._pending_identities = []
 
     async def _resolve(self, customer: Customer, row: object) -> Customer:
         merged = row._mapping["merged_into_id"]  # type: ignore[attr-defined]
@@ -56,6 +109,7 @@ class CustomerRepository:
         return customer
 
     async def by_email(self, email: str) -> Customer | None:
+        await self.flush()
         stmt = (
             select(t.customers)
             .where(func.lower(t.customers.c.email) == email.lower())
@@ -78,6 +132,7 @@ class CustomerRepository:
 
     async def find(self, handle: str) -> Customer | None:
         """By identity id, email or exact name — for admin commands."""
+        await self.flush()
         handle = handle.lstrip("@")
         stmt = select(t.identities.c.customer_id).where(t.identities.c.external_id == handle)
         cid = (await self._conn.execute(stmt.limit(1))).scalar()
@@ -94,15 +149,18 @@ class CustomerRepository:
         return await self._resolve(customer_from_row(row), row) if row else None
 
     async def add(self, identity: Identity, at: datetime) -> Customer:
-        values = dict(
-            name=identity.name,
-            email=identity.email,
-            locale=identity.locale,
-            created_at=at,
-            tier=None,
-            merged_into_id=None,
+        cid = await self._ids.next()
+        self._pending_customers.append(
+            dict(
+                id=cid,
+                name=identity.name,
+                email=identity.email,
+                locale=identity.locale,
+                created_at=at,
+                tier=None,
+                merged_into_id=None,
+            )
         )
-        cid = (await self._conn.execute(_CUSTOMER_INSERT, values)).scalar_one()
         await self.add_identity(cid, identity)
         customer = Customer(
             id=cid, name=identity.name, email=identity.email, locale=identity.locale
@@ -111,18 +169,19 @@ class CustomerRepository:
         return customer
 
     async def add_identity(self, customer_id: int, identity: Identity) -> None:
-        await self._conn.execute(
-            _IDENTITY_INSERT,
+        self._pending_identities.append(
             dict(
                 platform=identity.platform,
                 external_id=identity.external_id,
                 customer_id=customer_id,
                 display_name=identity.display_name,
                 email=identity.email,
-            ),
+            )
         )
+        self._by_identity[(identity.platform, identity.external_id)] = customer_id
 
     async def identities(self, customer_id: int) -> list[tuple[str, str]]:
+        await self.flush()
         rows = await self._conn.execute(
             select(t.identities.c.platform, t.identities.c.external_id).where(
                 t.identities.c.customer_id == customer_id
@@ -132,6 +191,8 @@ class CustomerRepository:
 
     async def merge(self, source_id: int, target_id: int) -> None:
         """Join two records: identities and tickets move to the target; the source points at it."""
+        await self.flush()
+        self._by_identity.clear()
         await self._conn.execute(
             update(t.identities)
             .where(t.identities.c.customer_id == source_id)
@@ -154,12 +215,34 @@ class AgentRepository:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._by_identity: dict[tuple[str, str], Agent | None] = {}
 
     async def by_identity(self, platform: str, external_id: str) -> Agent | None:
+        key = (platform, external_id)
+        if key in self._by_identity:
+            return self._by_identity[key]
         row = (
             await self._conn.execute(_AGENT_BY_IDENTITY, {"p": platform, "x": external_id})
         ).first()
-        return agent_from_row(row) if row else None
+        agent = agent_from_row(row) if row else None
+        self._by_identity[key] = agent
+        return agent
+
+    async def prefetch(self, keys: list[tuple[str, str]]) -> None:
+        """Resolve many identities in one query (group commit)."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._by_identity]
+        if not wanted:
+            return
+        for key in wanted:
+            self._by_identity[key] = None
+        rows: list[Any] = []
+        for platform, ids in by_platform(wanted).items():
+            result = await self._conn.execute(_AGENTS_BY_IDENTITIES, {"p": platform, "xs": ids})
+            rows.extend(result.all())
+        for row in rows:
+            key = (row.platform, row.external_id)
+            if key in self._by_identity:
+                self._by_identity[key] = agent_from_row(row)
 
     async def get(self, agent_id: int) -> Agent | None:
         row = (await self._conn.execute(select(t.agents).where(t.agents.c.id == agent_id))).first()
@@ -196,6 +279,7 @@ class AgentRepository:
         return Agent(id=aid, name=name, role=role, queues=queues or [])
 
     async def add_identity(self, agent_id: int, platform: str, external_id: str) -> None:
+        self._by_identity.pop((platform, external_id), None)
         await self._conn.execute(
             delete(t.agent_identities).where(
                 t.agent_identities.c.platform == platform,
@@ -217,6 +301,7 @@ class AgentRepository:
         return [(r.platform, r.external_id) for r in rows]
 
     async def update(self, agent_id: int, **values: object) -> None:
+        self._by_identity.clear()
         await self._conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(**values))
 
     async def list(self, *, active_only: bool = True) -> list[Agent]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
@@ -14,8 +14,20 @@ from storage import tables as t
 _SEEN = select(t.messages.c.ticket_id).where(
     t.messages.c.platform == bindparam("p"), t.messages.c.external_id == bindparam("x")
 )
+_SEEN_MANY = select(t.messages.c.platform, t.messages.c.external_id, t.messages.c.ticket_id).where(
+    t.messages.c.platform == bindparam("p"),
+    t.messages.c.external_id.in_(bindparam("xs", expanding=True)),
+)
 _MESSAGE_INSERT = insert(t.messages)
 _HISTORY_INSERT = insert(t.history)
+
+
+def by_platform(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """Group (platform, id) pairs so lookups use the (platform, external_id) index."""
+    out: dict[str, list[str]] = {}
+    for platform, external_id in dict.fromkeys(keys):
+        out.setdefault(platform, []).append(external_id)
+    return out
 
 
 class MessageRepository:
@@ -29,24 +41,31 @@ class MessageRepository:
         self._conn = conn
         self._pending: list[dict[str, Any]] = []
         self._pending_keys: dict[tuple[str, str], int] = {}
+        self._known: dict[tuple[str, str], int | None] = {}
+
+    async def prefetch(self, keys: list[tuple[str, str]]) -> None:
+        """Answer `seen` for a whole group of inbound messages with one query."""
+        found = await self.seen_many(keys)
+        for key in keys:
+            self._known[key] = found.get(key)
 
     async def seen(self, platform: str, external_id: str) -> int | None:
         """The ticket id a message with this platform id was recorded on, if any."""
         if (platform, external_id) in self._pending_keys:
             return self._pending_keys[(platform, external_id)]
+        if (platform, external_id) in self._known:
+            return self._known[(platform, external_id)]
         return (await self._conn.execute(_SEEN, {"p": platform, "x": external_id})).scalar()
 
     async def seen_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Batch form of `seen` for a group of inbound messages (one query)."""
         if not keys:
             return {}
-        c = t.messages.c
-        rows = await self._conn.execute(
-            select(c.platform, c.external_id, c.ticket_id).where(
-                tuple_(c.platform, c.external_id).in_(list(keys))
-            )
-        )
-        return {(r.platform, r.external_id): r.ticket_id for r in rows}
+        found: dict[tuple[str, str], int] = {}
+        for platform, ids in by_platform(keys).items():
+            rows = await self._conn.execute(_SEEN_MANY, {"p": platform, "xs": ids})
+            found.update({(r.platform, r.external_id): r.ticket_id for r in rows})
+        return found
 
     def add(
         self,

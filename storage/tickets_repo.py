@@ -15,6 +15,7 @@ from bot.domain.model import Ticket
 from bot.domain.refs import RefFormat
 from bot.domain.status import Status
 from storage import tables as t
+from storage.ids import IdAllocator
 from storage.rows import ticket_from_row, ticket_values
 
 _COLUMNS = [*t.tickets.c, t.agents.c.name.label("assignee_name")]
@@ -27,7 +28,14 @@ _BY_CONVERSATION = (
     .order_by(t.tickets.c.id.desc())
     .limit(1)
 )
-_INSERT = insert(t.tickets).returning(t.tickets.c.id)
+_INSERT = insert(t.tickets)
+_LATEST_PER_CONVERSATION = _SELECT.where(
+    t.tickets.c.id.in_(
+        select(func.max(t.tickets.c.id))
+        .where(t.tickets.c.conversation_key.in_(bindparam("keys", expanding=True)))
+        .group_by(t.tickets.c.conversation_key)
+    )
+)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 
 
@@ -57,6 +65,9 @@ class TicketRepository:
         self.seen: dict[int, Ticket] = {}
         self._loaded_version: dict[int, int] = {}
         self._snapshot: dict[int, dict[str, Any]] = {}
+        self._new: list[int] = []
+        self._conversations: dict[str, int | None] = {}
+        self._ids = IdAllocator(conn, "tickets")
 
     def _track(self, row: Any) -> Ticket:
         tid = row._mapping["id"]
@@ -75,16 +86,29 @@ class TicketRepository:
         return self._track(row) if row else None
 
     async def latest_for_conversation(self, key: str) -> Ticket | None:
-        for ticket in sorted(self.seen.values(), key=lambda x: -x.id):
-            if ticket.conversation_key == key:
-                return ticket
-        row = (await self._conn.execute(_BY_CONVERSATION, {"key": key})).first()
-        return self._track(row) if row else None
+        """The newest ticket of a conversation, counting tickets created in this unit."""
+        if key not in self._conversations:
+            row = (await self._conn.execute(_BY_CONVERSATION, {"key": key})).first()
+            self._conversations[key] = self._track(row).id if row else None
+        known = self._conversations[key]
+        return self.seen[known] if known is not None else None
+
+    async def prefetch_conversations(self, keys: list[str]) -> None:
+        """Load the latest ticket of each conversation in one query (group commit)."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._conversations]
+        if not wanted:
+            return
+        for key in wanted:
+            self._conversations[key] = None
+        for row in (await self._conn.execute(_LATEST_PER_CONVERSATION, {"keys": wanted})).all():
+            ticket = self._track(row)
+            self._conversations[ticket.conversation_key] = ticket.id
 
     async def add(self, ticket: Ticket) -> Ticket:
-        """Insert now (the reference is the id, and the ack must carry it)."""
+        """Give the ticket its id now (the ack shows its reference); the row is written at flush."""
         values = ticket_values(ticket)
-        new_id = (await self._conn.execute(_INSERT, {**values, "version": 1})).scalar_one()
+        new_id = await self._ids.next()
+        self._new.append(new_id)
         ticket.id = new_id
         ticket.ref = self.refs.format(new_id)
         for event in ticket.events:
@@ -92,10 +116,24 @@ class TicketRepository:
         self.seen[new_id] = ticket
         self._loaded_version[new_id] = ticket.version
         self._snapshot[new_id] = values
+        self._conversations[ticket.conversation_key] = new_id
         return ticket
 
+    async def flush_new(self) -> None:
+        """Insert the tickets created in this unit, in one statement."""
+        if not self._new:
+            return
+        rows = []
+        for tid in self._new:
+            values = ticket_values(self.seen[tid])
+            rows.append({**values, "id": tid, "version": 1})
+            self._snapshot[tid] = values
+        self._new = []
+        await self._conn.execute(_INSERT, rows)
+
     async def save_all(self) -> None:
-        """Write every changed ticket; a concurrent change makes the whole unit retry."""
+        """Write new and changed tickets; a concurrent change makes the whole unit retry."""
+        await self.flush_new()
         for tid, ticket in self.seen.items():
             loaded = self._loaded_version[tid]
             values = ticket_values(ticket)
@@ -171,6 +209,7 @@ class TicketRepository:
         return list((await self._conn.execute(stmt)).scalars())
 
     async def link(self, a_id: int, b_id: int, kind: str, at: datetime) -> bool:
+        await self.flush_new()  # the link row refers to both tickets
         lo, hi = sorted((a_id, b_id))
         exists = (
             await self._conn.execute(

@@ -75,6 +75,7 @@ class SqlUnitOfWork:
         return out
 
     async def flush(self) -> None:
+        await self.customers.flush()
         await self.tickets.save_all()
         await self.messages.flush()
         await self.history.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain import commands as c
 from bot.services import admin, ingest
 from bot.services import ticket_handlers as th
-from bot.services.messagebus import Handler
+from bot.services.messagebus import Handler, Prefetcher
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.IngestMessage: ingest.ingest_message,
@@ -33,4 +33,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.SaveCanned: admin.save_canned,
     c.RemoveCanned: admin.remove_canned,
     c.MergeCustomers: admin.merge_customers,
+}
+
+PREFETCHERS: dict[type[c.Command], Prefetcher] = {
+    c.IngestMessage: ingest.prefetch_ingest,
 }

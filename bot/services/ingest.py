@@ -43,6 +43,18 @@ async def follow_merges(uow: UnitOfWork, ticket: Ticket | None) -> Ticket | None
     return ticket
 
 
+async def prefetch_ingest(cmds: list[IngestMessage], uow: UnitOfWork, core: Core) -> None:
+    """Group commit: answer the per-message lookups of a whole group in four queries."""
+    inbound = [c.inbound for c in cmds]
+    await uow.messages.prefetch([(m.platform, m.message_id) for m in inbound])
+    authors = [(m.author.platform, m.author.external_id) for m in inbound]
+    await uow.agents.prefetch(authors)
+    await uow.customers.prefetch(authors)
+    await uow.tickets.prefetch_conversations(
+        [m.conversation.key for m in inbound if not m.ticket_ref and not m.internal]
+    )
+
+
 async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> IngestResult:
     """Record one inbound message exactly once and apply the ticket rules to it."""
     m = cmd.inbound

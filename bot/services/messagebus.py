@@ -16,6 +16,7 @@ from bot.services.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, UnitOfWork, Core], Awaitable[Any]]
+Prefetcher = Callable[[list[Any], UnitOfWork, Core], Awaitable[None]]
 
 MAX_CONFLICT_RETRIES = 5
 
@@ -33,10 +34,12 @@ class MessageBus:
         core: Core,
         handlers: dict[type[Command], Handler],
         on_commit: Callable[[], None] | None = None,
+        prefetchers: dict[type[Command], Prefetcher] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.core = core
         self.handlers = handlers
+        self.prefetchers = prefetchers or {}
         self.on_commit = on_commit or (lambda: None)
 
     async def handle(self, command: Command) -> Any:
@@ -66,6 +69,12 @@ class MessageBus:
             return [await self._safe(commands[0])]
         try:
             async with self.uow_factory() as uow:
+                by_type: dict[type[Command], list[Command]] = {}
+                for command in commands:
+                    by_type.setdefault(type(command), []).append(command)
+                for kind, group in by_type.items():
+                    if kind in self.prefetchers:
+                        await self.prefetchers[kind](group, uow, self.core)
                 results = []
                 for command in commands:
                     results.append(await self.handlers[type(command)](command, uow, self.core))

@@ -1,0 +1,38 @@
+"""Primary keys chosen before insert, so new rows can be written in bulk at commit.
+
+SQLite: deskbot takes the write lock at BEGIN (BEGIN IMMEDIATE), so no one else can insert
+until we commit; one read of `sqlite_sequence` per unit of work and counting up in memory is
+safe and leaves no gaps (a rollback discards the rows and the counter together).
+PostgreSQL: `nextval` on the table's own sequence, like a plain insert would.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class IdAllocator:
+    """Hands out ids for one table within one transaction."""
+
+    def __init__(self, conn: AsyncConnection, table: str) -> None:
+        self._conn = conn
+        self._table = table
+        self._next: int | None = None
+        self._sqlite = conn.dialect.name == "sqlite"
+
+    async def next(self) -> int:
+        if not self._sqlite:
+            sql = text(f"SELECT nextval(pg_get_serial_sequence('{self._table}', 'id'))")
+            return int((await self._conn.execute(sql)).scalar_one())
+        if self._next is None:
+            # AUTOINCREMENT keeps sqlite_sequence at or above max(id), also for explicit ids
+            seq = (
+                await self._conn.execute(
+                    text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": self._table}
+                )
+            ).scalar()
+            self._next = int(seq or 0) + 1
+        value = self._next
+        self._next += 1
+        return value
