@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select
 
-from bot.bootstrap import build_app  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.messages import ConversationRef, Identity, InboundMessage  # noqa: E402
-from storage import tables as t  # noqa: E402
+from bot.bootstrap import build_app
+from bot.config import Settings
+from bot.messages import ConversationRef, Identity, InboundMessage
+from storage import tables as t
 
 DATA = Path(__file__).resolve().parent / ".data"
 
@@ -45,30 +45,66 @@ async def preload(engine, count: int) -> int:  # type: ignore[no-untyped-def]
     async with engine.begin() as conn:
         for start in range(have, count, batch):
             ids = range(start + 1, min(start + batch, count) + 1)
-            await conn.execute(insert(t.customers), [
-                {"id": i, "name": f"pre{i}", "email": f"pre{i}@example.com", "created_at": now}
-                for i in ids])
-            await conn.execute(insert(t.identities), [
-                {"platform": "bench", "external_id": f"pre{i}", "customer_id": i} for i in ids])
-            await conn.execute(insert(t.tickets), [
-                {"id": i, "subject": f"preloaded {i}", "status": "open", "priority": "normal",
-                 "queue": "general", "customer_id": i, "tags": [], "origin": "bench",
-                 "conversation_key": f"bench:pre{i}:", "created_at": now, "updated_at": now,
-                 "version": 1} for i in ids])
-            await conn.execute(insert(t.messages), [
-                {"ticket_id": i, "platform": "bench", "external_id": f"pre-m{i}",
-                 "author_kind": "customer", "author_id": i, "author_name": f"pre{i}",
-                 "visibility": "public", "text": "hello", "created_at": now} for i in ids])
+            await conn.execute(
+                insert(t.customers),
+                [
+                    {"id": i, "name": f"pre{i}", "email": f"pre{i}@example.com", "created_at": now}
+                    for i in ids
+                ],
+            )
+            await conn.execute(
+                insert(t.identities),
+                [{"platform": "bench", "external_id": f"pre{i}", "customer_id": i} for i in ids],
+            )
+            await conn.execute(
+                insert(t.tickets),
+                [
+                    {
+                        "id": i,
+                        "subject": f"preloaded {i}",
+                        "status": "open",
+                        "priority": "normal",
+                        "queue": "general",
+                        "customer_id": i,
+                        "tags": [],
+                        "origin": "bench",
+                        "conversation_key": f"bench:pre{i}:",
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                    for i in ids
+                ],
+            )
+            await conn.execute(
+                insert(t.messages),
+                [
+                    {
+                        "ticket_id": i,
+                        "platform": "bench",
+                        "external_id": f"pre-m{i}",
+                        "author_kind": "customer",
+                        "author_id": i,
+                        "author_name": f"pre{i}",
+                        "visibility": "public",
+                        "text": "hello",
+                        "created_at": now,
+                    }
+                    for i in ids
+                ],
+            )
         if engine.dialect.name == "postgresql":
             for table in ("customers", "identities", "tickets", "messages"):
                 await conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))")
+                    f"(SELECT max(id) FROM {table}))"
+                )
     return count
 
 
-async def run(url: str, preload_count: int, messages: int, concurrency: int,
-              reply_ratio: float, seed: int) -> None:
+async def run(
+    url: str, preload_count: int, messages: int, concurrency: int, reply_ratio: float, seed: int
+) -> None:
     app = await build_app(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
     await preload(app.engine, preload_count)
     rng = random.Random(seed)
@@ -90,8 +126,11 @@ async def run(url: str, preload_count: int, messages: int, concurrency: int,
             else:
                 who, conv = f"{run_id}-c{i}", f"{run_id}-c{i}"
             msg = InboundMessage(
-                "bench", f"{run_id}-m{i}", Identity("bench", who, who),
-                ConversationRef("bench", conv), f"message {i}: the printer is on fire again",
+                "bench",
+                f"{run_id}-m{i}",
+                Identity("bench", who, who),
+                ConversationRef("bench", conv),
+                f"message {i}: the printer is on fire again",
             )
             t0 = time.perf_counter()
             await app.gateway.receive(msg)
@@ -104,15 +143,23 @@ async def run(url: str, preload_count: int, messages: int, concurrency: int,
     latencies.sort()
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     print(f"database: {url.split('://')[0]}  preloaded tickets: {preload_count:,}")
-    print(f"messages: {messages:,}  concurrency: {concurrency}  replies to existing: {reply_ratio:.0%}")
+    print(
+        f"messages: {messages:,}  concurrency: {concurrency}  replies to existing: {reply_ratio:.0%}"
+    )
     print(f"throughput: {messages / elapsed:,.0f} messages/s  ({elapsed:.2f} s)")
-    print(f"latency ms: p50 {p(0.50):.2f}  p90 {p(0.90):.2f}  p99 {p(0.99):.2f}  "
-          f"max {latencies[-1] * 1000:.2f}  mean {statistics.mean(latencies) * 1000:.2f}")
-    print(f"machine: {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}")
+    print(
+        f"latency ms: p50 {p(0.50):.2f}  p90 {p(0.90):.2f}  p99 {p(0.99):.2f}  "
+        f"max {latencies[-1] * 1000:.2f}  mean {statistics.mean(latencies) * 1000:.2f}"
+    )
+    print(
+        f"machine: {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--url", default=f"sqlite+aiosqlite:///{DATA / 'ingest.db'}")
     ap.add_argument("--preload", type=int, default=100_000)
     ap.add_argument("--messages", type=int, default=20_000)
@@ -121,8 +168,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     DATA.mkdir(exist_ok=True)
-    asyncio.run(run(args.url, args.preload, args.messages, args.concurrency, args.reply_ratio,
-                    args.seed))
+    asyncio.run(
+        run(args.url, args.preload, args.messages, args.concurrency, args.reply_ratio, args.seed)
+    )
 
 
 if __name__ == "__main__":
