@@ -143,17 +143,15 @@ async def run(
     latencies.sort()
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     print(f"database: {url.split('://')[0]}  preloaded tickets: {preload_count:,}")
-    print(
-        f"messages: {messages:,}  concurrency: {concurrency}  replies to existing: {reply_ratio:.0%}"
-    )
+    mix = f"replies to existing: {reply_ratio:.0%}"
+    print(f"messages: {messages:,}  concurrency: {concurrency}  {mix}")
     print(f"throughput: {messages / elapsed:,.0f} messages/s  ({elapsed:.2f} s)")
     print(
         f"latency ms: p50 {p(0.50):.2f}  p90 {p(0.90):.2f}  p99 {p(0.99):.2f}  "
         f"max {latencies[-1] * 1000:.2f}  mean {statistics.mean(latencies) * 1000:.2f}"
     )
-    print(
-        f"machine: {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
-    )
+    py = platform.python_version()
+    print(f"machine: {platform.machine()} · {os.cpu_count()} cores · Python {py}")
 
 
 def main() -> None:
