@@ -279,3 +279,39 @@ async def test_customer_commands(db_url: str) -> None:
 async def test_broken_script_line_exits_non_zero(sqlite_url: str, line: str) -> None:
     _, code = await run_dialogue(f"alice: hi\n{line}\n", sqlite_url)
     assert code == 2
+
+
+async def test_claim_timeout_survives_restart_and_fires_once(db_url: str) -> None:
+    out, _ = await run_dialogue(
+        TEAM
+        + """
+        :now 2026-03-02T09:00 Europe/Zagreb
+        alice: printer
+        bob@T-1: /claim
+        :restart
+        :advance 25m
+        :advance 25m
+        bob@T-1: /show
+    """,
+        db_url,
+    )
+    notices = [d for d in to(out, "agents", "system") if "went back to queue" in d["text"]]
+    assert len(notices) == 1 and "bob did not act on it in time" in notices[0]["text"]
+    assert "unassigned" in to(out, "bob", "result")[-1]["text"]
+
+
+async def test_acting_on_a_claim_keeps_it(db_url: str) -> None:
+    out, _ = await run_dialogue(
+        TEAM
+        + """
+        alice: printer
+        bob@T-1: /claim
+        :advance 10m
+        bob@T-1: looking into it
+        :advance 30m
+        bob@T-1: /show
+    """,
+        db_url,
+    )
+    assert not [d for d in out if "went back to queue" in d["text"]]
+    assert "· bob ·" in to(out, "bob", "result")[-1]["text"]

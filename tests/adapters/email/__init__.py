@@ -1,0 +1,1 @@
+"""Tests of the e-mail adapter: parsing, corpus, loopback mail servers."""
