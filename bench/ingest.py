@@ -30,6 +30,8 @@ from bot.bootstrap import build_app
 from bot.config import Settings
 from bot.messages import ConversationRef, Identity, InboundMessage
 from storage import tables as t
+from storage.engine import create_engine
+from storage.migrate import migrate
 
 DATA = Path(__file__).resolve().parent / ".data"
 
@@ -105,6 +107,9 @@ async def preload(engine, count: int) -> int:  # type: ignore[no-untyped-def]
 async def run(
     url: str, preload_count: int, messages: int, concurrency: int, reply_ratio: float, seed: int
 ) -> None:
+    engine = create_engine(url)
+    await migrate(engine)  # the benchmark's own database, kept between runs: bring it up to date
+    await engine.dispose()
     app = await build_app(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
     await preload(app.engine, preload_count)
     rng = random.Random(seed)

@@ -5,19 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
 
 
+_QUEUE_BY_NAME = select(t.queues).where(
+    t.queues.c.name == bindparam("name"), t.queues.c.active.is_(True)
+)
+
+
 class QueueRepository:
+    """Queues change rarely and are read on every new ticket: cached for the unit of work."""
+
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._cache: dict[str, Any] = {}
 
     async def get(self, name: str) -> Any:
-        stmt = select(t.queues).where(t.queues.c.name == name, t.queues.c.active.is_(True))
-        return (await self._conn.execute(stmt)).first()
+        if name not in self._cache:
+            self._cache[name] = (await self._conn.execute(_QUEUE_BY_NAME, {"name": name})).first()
+        return self._cache[name]
 
     async def list(self) -> list[Any]:
         stmt = select(t.queues).where(t.queues.c.active.is_(True)).order_by(t.queues.c.name)
@@ -30,6 +39,7 @@ class QueueRepository:
         triage: dict[str, Any] | None = None,
         settings: dict[str, Any] | None = None,
     ) -> bool:
+        self._cache.pop(name, None)
         existing = (
             await self._conn.execute(select(t.queues).where(t.queues.c.name == name))
         ).first()
@@ -55,6 +65,7 @@ class QueueRepository:
         return True
 
     async def remove(self, name: str) -> bool:
+        self._cache.pop(name, None)
         result = await self._conn.execute(
             update(t.queues)
             .where(t.queues.c.name == name, t.queues.c.active.is_(True))
