@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
 
-
 _QUEUE_BY_NAME = select(t.queues).where(
     t.queues.c.name == bindparam("name"), t.queues.c.active.is_(True)
 )
