@@ -19,8 +19,10 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -159,6 +161,34 @@ async def run(
     print(f"machine: {platform.machine()} · {os.cpu_count()} cores · Python {py}")
 
 
+def install_sql_profile() -> Callable[[], None]:
+    """Time every SQL statement; returns a function that prints the costliest ones."""
+    from collections import Counter, defaultdict
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    total: defaultdict[str, float] = defaultdict(float)
+    count: Counter[str] = Counter()
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, stmt: str, *args: Any) -> None:
+        conn.info["t0"] = time.perf_counter()
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, stmt: str, *args: Any) -> None:
+        key = " ".join(stmt.split())[:100]
+        total[key] += time.perf_counter() - conn.info["t0"]
+        count[key] += 1
+
+    def report() -> None:
+        print("costliest statements (total ms, count, statement):")
+        for key, secs in sorted(total.items(), key=lambda kv: -kv[1])[:15]:
+            print(f"  {secs * 1000:8.0f} {count[key]:7d}  {key}")
+
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -169,11 +199,15 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--reply-ratio", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--sql-profile", action="store_true", help="print the costliest statements")
     args = ap.parse_args()
+    report = install_sql_profile() if args.sql_profile else None
     DATA.mkdir(exist_ok=True)
     asyncio.run(
         run(args.url, args.preload, args.messages, args.concurrency, args.reply_ratio, args.seed)
     )
+    if report:
+        report()
 
 
 if __name__ == "__main__":

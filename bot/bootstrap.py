@@ -11,17 +11,23 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import AdapterRegistry, ChatAdapter
+from adapters.webhook import webhook_adapters
 from bot.config import Settings, split_ids
 from bot.domain.durations import humanize, parse_duration
 from bot.domain.model import Role
 from bot.domain.refs import RefFormat
 from bot.gateway import Gateway
+from bot.reports.config import report_config_from
+from bot.reports.digest import DigestJob
 from bot.scheduling import Scheduler
+from bot.services.automation_config import automation_from
+from bot.services.automation_handlers import apply_people
 from bot.services.context import Core, Policy
 from bot.services.dispatcher import OutboxDispatcher
 from bot.services.handlers import HANDLERS, PREFETCHERS
 from bot.services.messagebus import MessageBus
 from bot.services.ports import Clock, SystemClock
+from bot.services.sla_config import sla_config_from
 from bot.services.unit_of_work import UnitOfWork
 from storage.engine import create_engine
 from storage.migrate import ensure_schema
@@ -54,6 +60,9 @@ def policy_from(settings: Settings, agent_platforms: tuple[str, ...]) -> Policy:
         agent_platforms=agent_platforms or ("console",),
         role_ids=role_ids,
         team_alias=settings.team_alias,
+        sla=sla_config_from(settings, settings.structured()),
+        automation=automation_from(settings, settings.structured()),
+        reports=report_config_from(settings),
     )
 
 
@@ -81,6 +90,8 @@ class App:
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever()))
             await self.scheduler.start()
+        else:
+            await self.scheduler.catch_up()  # scripted console: timers still survive a restart
 
     async def stop(self) -> None:
         self.dispatcher.stop()
@@ -121,9 +132,30 @@ class App:
             await self.seed_agent(
                 person["name"], Role(person.get("role", "agent")), person.get("ids", [])
             )
+        async with self.uow() as uow:  # queues, skills and capacity for auto-assignment
+            await apply_people(uow, data.get("people", []))
+            await uow.commit()
         if demo_team:
             for name, role in DEMO_TEAM:
                 await self.seed_agent(name, role, [f"console:{name}"])
+
+
+def platform_adapters(settings: Settings) -> list[ChatAdapter]:
+    """The adapters whose credentials are configured (`deskbot run`)."""
+    adapters: list[ChatAdapter] = []
+    if settings.slack_enabled:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(settings))
+    if settings.discord_enabled:
+        from adapters.discord import DiscordAdapter  # sets Route.BASE / DEFAULT_GATEWAY at start
+
+        adapters.append(DiscordAdapter(settings))
+    if settings.email_enabled:
+        from adapters.email import EmailAdapter
+
+        adapters.append(EmailAdapter(settings))
+    return adapters
 
 
 async def build_app(
@@ -142,9 +174,16 @@ async def build_app(
         await engine.dispose()
         raise
     registry = AdapterRegistry()
+    adapters = [*adapters, *webhook_adapters(settings)]  # outbound webhooks (issue 7)
     for adapter in adapters:
         registry.register(adapter)
     core = Core(policy_from(settings, registry.agent_platforms), clock or SystemClock())
+    core.policy.status_platforms = tuple(
+        a.platform for a in adapters if getattr(a, "status_marks", False)
+    )
+    core.policy.ack_caps = {  # email: acknowledgements per address and day (issue 5)
+        a.platform: cap for a in adapters if (cap := getattr(a, "ack_cap_per_day", None))
+    }
 
     def uow_factory() -> UnitOfWork:
         return SqlUnitOfWork(engine, core.policy.refs)
@@ -161,9 +200,15 @@ async def build_app(
         poll_seconds=settings.outbox_poll_seconds,
     )
     bus.on_commit = dispatcher.wake
-    scheduler = Scheduler(bus, uow_factory, core.clock)
+    scheduler = Scheduler(
+        bus, uow_factory, core.clock, interval_seconds=settings.scheduler_interval_seconds
+    )
     app = App(
         settings, engine, core, bus, Gateway(bus, core), registry, dispatcher, scheduler, schema
     )
+    digest = core.policy.reports.digest
+    if digest is not None:  # the weekly report digest (issue 8), checked on each sweep
+        scheduler.jobs.append(DigestJob(uow_factory, core, digest).run)
     await app.seed(demo_team=demo_team)
+    await scheduler.reload_policies()  # SLA policies changed with `/sla set`
     return app

@@ -1,4 +1,4 @@
-"""The `deskbot` command: run, console, migrate, email parse."""
+"""The `deskbot` command: run, console, migrate, email parse, report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot import kb_cli
 from bot.config import Settings
+from bot.reports import cli as report_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     con.add_argument("--script", help="read dialogue lines from FILE ('-' for stdin)")
     con.add_argument("--json", action="store_true", help="one JSON object per delivery")
     sub.add_parser("migrate", help="upgrade the database schema")
+    kb_cli.add_parser(sub)  # deskbot kb import DIR (issue 7)
+    report_cli.add_parser(sub)  # deskbot report [period] [by X] [--csv FILE] (issue 8)
     email = sub.add_parser("email", help="email tools")
     esub = email.add_subparsers(dest="email_cmd")
     parse = esub.add_parser("parse", help="parse mail files or folders")
@@ -40,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from adapters.email.cli import run_parse
 
         return run_parse(args.paths, ref_prefix=settings.ref_prefix)
+    if args.cmd == "kb":
+        return kb_cli.run(args, settings)
+    if args.cmd == "report":
+        return report_cli.run(args, settings)
     if args.cmd == "migrate":
         return asyncio.run(_migrate(settings))
     if args.cmd == "console":
@@ -69,7 +77,15 @@ async def _console(settings: Settings, script: str | None, json_mode: bool) -> i
 
     if not script:
         logging.getLogger().setLevel(logging.WARNING)
-    session = ConsoleSession(settings, json_mode=json_mode, scripted=bool(script))
+    from bot.bootstrap import platform_adapters
+
+    # Configured platforms run alongside, so a console agent can answer e.g. an email ticket.
+    session = ConsoleSession(
+        settings,
+        json_mode=json_mode,
+        scripted=bool(script),
+        extra_adapters=platform_adapters(settings),
+    )
     try:
         if not script:
             return await interactive(session)
@@ -96,11 +112,54 @@ async def _run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return await _console(settings, None, False)
-    print(
-        "deskbot: platform adapters are not available in this build yet; use `deskbot console`",
-        file=sys.stderr,
-    )
-    return 1
+    from bot.bootstrap import build_app, platform_adapters
+
+    try:
+        adapters = platform_adapters(settings)
+    except ValueError as exc:  # a setting an adapter cannot work with; the message names it
+        print(f"deskbot: {exc}", file=sys.stderr)
+        return 1
+    if not adapters:
+        print(
+            "deskbot: no adapter for the configured platform is available in this build yet; "
+            "use `deskbot console`",
+            file=sys.stderr,
+        )
+        return 1
+    from storage.migrate import SchemaError
+
+    try:
+        app = await build_app(settings, adapters=adapters)
+    except SchemaError as exc:
+        print(f"deskbot: {exc}", file=sys.stderr)
+        return 1
+    try:
+        await app.start()
+    except RuntimeError as exc:  # an adapter refused to start (e.g. Discord's intent consent)
+        print(f"deskbot: {exc}", file=sys.stderr)
+        await app.stop()
+        return 1
+    names = ", ".join(a.platform for a in adapters)
+    print(f"deskbot: running ({names}) on {settings.database_url}; Ctrl-C stops", file=sys.stderr)
+    try:
+        await _until_stopped()
+    finally:
+        await app.stop()
+    return 0
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGINT/SIGTERM (a container stop) so shutdown is orderly."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+            pass
+    await stop.wait()
 
 
 if __name__ == "__main__":

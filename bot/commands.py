@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot import automation_runners as auto
+from bot.domain import automation_commands as ac
 from bot.domain import commands as c
 from bot.domain.model import Role
 from bot.domain.status import Priority, Status
@@ -114,6 +116,34 @@ async def _canned_list(call: Call) -> Reply:
     return await call.query("canned_list", None)
 
 
+async def _snooze(call: Call) -> Reply:
+    from bot.services.timers import parse_until
+
+    tid = await call.require_ticket()
+    core = call.gateway.core
+    until = parse_until(call.args["until"], core.clock.now(), core.policy.sla.timezone)
+    return await call.gateway.bus.handle(c.SnoozeTicket(call.actor, tid, until))
+
+
+async def _sla_show(call: Call) -> Reply:
+    from bot.services import sla_admin
+
+    cfg = call.gateway.core.policy.sla
+
+    async def run(uow: Any) -> Reply:
+        cfg.apply_overrides(await uow.sla_policies.list())
+        return sla_admin.show(cfg)
+
+    return await call.gateway.bus.query(run)
+
+
+async def _report(call: Call) -> Reply:
+    # Imported on first use: rendering charts pulls in matplotlib, which start-up doesn't need.
+    from bot.reports.runner import report_command
+
+    return await report_command(call)
+
+
 def _q(name: str, needs_ticket: bool = True) -> Runner:
     async def run(call: Call) -> Reply:
         tid = await call.require_ticket() if needs_ticket else None
@@ -125,6 +155,11 @@ def _q(name: str, needs_ticket: bool = True) -> Runner:
 A, L, AD, CU = Role.AGENT, Role.LEAD, Role.ADMIN, Role.CUSTOMER
 PRIORITIES = tuple(p.value for p in Priority)
 ROLES = ("agent", "lead", "admin")
+SCORES = ("1", "2", "3", "4", "5")
+SLA_KEYS = (
+    "first_response", "next_response", "resolution", "calendar", "warn_at", "match", "escalate",
+    "position",
+)  # fmt: skip
 
 TABLE: tuple[CommandSpec, ...] = (
     CommandSpec(
@@ -228,6 +263,14 @@ TABLE: tuple[CommandSpec, ...] = (
         (Arg("name"),),
         ticket=True,
         group="canned",
+    ),
+    CommandSpec(
+        "snooze",
+        "Put a ticket on hold until a time (2h, 3d, 2026-03-05T09:00); it comes back by itself",
+        A,
+        _snooze,
+        (Arg("until"),),
+        ticket=True,
     ),
     CommandSpec(
         "priority",
@@ -351,12 +394,123 @@ TABLE: tuple[CommandSpec, ...] = (
         group="admin",
     ),
     CommandSpec(
+        "sla show",
+        "Show SLA policies, business-hours calendars and timers (lead)",
+        L,
+        _sla_show,
+        group="admin",
+    ),
+    CommandSpec(
+        "sla set",
+        "Change an SLA policy, e.g. /sla set urgent first_response 1h (admin)",
+        AD,
+        _bus(lambda k: c.SetSlaPolicy(k.actor, k.args["policy"], k.args["key"], k.args["value"])),
+        (Arg("policy"), Arg("key", "choice", choices=SLA_KEYS), Arg("value", "text")),
+        group="admin",
+    ),
+    CommandSpec(
         "customer merge",
         "Join two customer records (admin)",
         AD,
         _bus(lambda k: c.MergeCustomers(k.actor, k.args["source"], k.args["target"])),
         (Arg("source", "person"), Arg("target", "person")),
         group="admin",
+    ),
+    # --- automation (issue 7): routing rules, knowledge base, satisfaction ------------------
+    CommandSpec("rules list", "List routing rules in order", A, auto.rules_list, group="rules"),
+    CommandSpec(
+        "rules test",
+        "Show which routing rules a new ticket with this text would match",
+        A,
+        auto.rules_test,
+        (Arg("text", "text"),),
+        group="rules",
+    ),
+    CommandSpec(
+        "rules add",
+        "Add a rule: NAME when keywords:a,b platform:email then queue:q priority:high (admin)",
+        AD,
+        _bus(lambda k: ac.AddRule(k.actor, k.args["rule"])),
+        (Arg("rule", "text"),),
+        group="rules",
+    ),
+    CommandSpec(
+        "rules remove",
+        "Remove a rule added by command (admin)",
+        AD,
+        _bus(lambda k: ac.RemoveRule(k.actor, k.args["name"])),
+        (Arg("name"),),
+        group="rules",
+    ),
+    CommandSpec(
+        "kb search", "Search help articles", CU, auto.kb_search, (Arg("text", "text"),), group="kb"
+    ),
+    CommandSpec("kb show", "Show a help article", CU, auto.kb_show, (Arg("article"),), group="kb"),
+    CommandSpec(
+        "kb list",
+        "List articles (draft or published)",
+        A,
+        auto.kb_list,
+        (Arg("state", "choice", optional=True, choices=("draft", "published")),),
+        group="kb",
+    ),
+    CommandSpec(
+        "kb add",
+        "Write an article: [internal] title, body, tags split by bars; a lead approves",
+        A,
+        _bus(lambda k: ac.AddArticle(k.actor, k.args["article"])),
+        (Arg("article", "text"),),
+        group="kb",
+    ),
+    CommandSpec(
+        "kb publish",
+        "Approve and publish an article (lead)",
+        L,
+        _bus(lambda k: ac.PublishArticle(k.actor, k.args["article"])),
+        (Arg("article"),),
+        group="kb",
+    ),
+    CommandSpec(
+        "rate",
+        "Rate how we handled your ticket, 1 (poor) to 5 (excellent), with an optional comment",
+        CU,
+        auto.rate,
+        (Arg("score", "choice", choices=SCORES), Arg("comment", "text", optional=True)),
+        ticket=True,
+        group="general",
+    ),
+    CommandSpec(
+        "solved",
+        "A suggested article solved your problem: resolve the ticket",
+        CU,
+        auto.solved,
+        ticket=True,
+        group="general",
+    ),
+    CommandSpec(
+        "agent set",
+        "Set an agent's queues, skills or capacity (admin)",
+        AD,
+        _bus(
+            lambda k: ac.SetAgentField(k.actor, k.args["person"], k.args["field"], k.args["value"])
+        ),
+        (
+            Arg("person", "person"),
+            Arg("field", "choice", choices=("queues", "skills", "capacity")),
+            Arg("value", "text"),
+        ),
+        group="admin",
+    ),
+    # --- reports (issue 8): leads and admins; agents may ask for their own (`/report me`) ---
+    CommandSpec(
+        "report",
+        "Help desk figures: [me] [today|yesterday|7d|30d|this-week|last-month|FROM..TO] "
+        "[by agent|queue|channel|priority|tag] [queue:NAME] [format:text|chart|csv] "
+        "(leads; agents: /report me)",
+        A,
+        _report,
+        (Arg("options", "text", optional=True),),
+        group="reports",
     ),
 )
 

@@ -28,11 +28,40 @@ class Settings(BaseSettings):
     reopen_window: str = "7d"
     claim_timeout: str = "20m"
     first_response_target: str = "4h"
+    # timed automation (issue 6); per queue in the settings file; "0" or "off" switches one off
+    pending_remind_after: str = "2d"
+    pending_auto_resolve_after: str = "7d"
+    resolved_auto_close_after: str = "4d"
+    scheduler_interval_seconds: float = 15.0
     timezone: str = "UTC"
     log_level: str = "INFO"
     outbox_max_attempts: int = 8
     outbox_poll_seconds: float = 0.5
     team_alias: str | None = None
+
+    # automation (issue 7): routing rules live in the TOML file ([[rules]])
+    assign_strategy: str = "manual"
+    first_responder: bool = False
+    default_locale: str = "en"
+    csat_enabled: bool = True
+    csat_throttle: str = "24h"
+    csat_window: str = "7d"
+    kb_suggestions: int = 3
+    webhook_urls: str = ""
+    webhook_secret: str | None = None
+    webhook_events: str = ""
+    webhook_timeout: float = 10.0
+
+    # reports (issue 8): the lead's time zone ([[people]] tz = "…" overrides it per person),
+    # exports, and the weekly digest, posted when a channel ("platform:channel") is set
+    report_timezone: str | None = None
+    report_default_period: str = "7d"
+    report_csv_max_rows: int = 100_000
+    report_dir: str = "var/reports"
+    report_digest_channel: str = ""
+    report_digest_day: str = "mon"
+    report_digest_time: str = "09:00"
+    report_digest_period: str = "last-week"
 
     # role lists: comma-separated "platform:id" or bare ids (any platform)
     admins: str = ""
@@ -47,12 +76,32 @@ class Settings(BaseSettings):
     slack_http_port: int = 3000
     slack_support_channels: str = ""
     slack_triage_channel: str | None = None
+    slack_command: str = "/ticket"
+    slack_report_command: str = "/report"
+    slack_intake_reaction: str = "ticket"
+    slack_http_host: str = "0.0.0.0"
+    slack_http_path: str = "/slack/events"
+    slack_rate_limit_retries: int = 3
+    slack_status_reactions: bool = True
 
     discord_token: str | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
     discord_message_content: bool = True
     discord_guilds: str = ""
+    # issue 4: channel ids in any served guild; each guild uses the ones that are in it
+    discord_support_channels: str = ""
+    discord_panel_channels: str = ""
+    discord_staff_channels: str = ""
+    discord_log_channels: str = ""
+    discord_panel_modal: bool = True
+    discord_delete_intake: bool = True
+    discord_dm_intake: bool = True
+    discord_command_scope: str = "global"
+    discord_upload_limit_mb: float = 10.0
+    discord_status_reactions: bool = True
+    discord_lock_sweep_seconds: float = 900.0
+    discord_ready_timeout: float = 60.0
 
     imap_host: str | None = None
     imap_port: int = 993
@@ -69,6 +118,21 @@ class Settings(BaseSettings):
     lmtp_listen: str | None = None
     email_address: str | None = None
     email_autoack_cap: int = 40
+    # email (issue 5); see docs/email.md
+    email_addresses: str = ""  # more addresses (mailboxes) we answer for; `mailbox` rules route
+    email_from_name: str = "Support"
+    email_trusted_domains: str = ""  # their mail counts as authenticated (joins customers)
+    email_authserv_id: str | None = None  # only this server's Authentication-Results count
+    email_attachments_dir: str | None = "var/attachments"
+    email_attachment_max_bytes: int = 10_000_000
+    email_parse_processes: int = 0  # >0: parse mail in that many worker processes
+    imap_idle: bool = True
+    imap_idle_seconds: float = 1500.0
+    imap_poll_seconds: float = 60.0
+    imap_processed_folder: str | None = None  # move processed mail there (else flag it)
+    imap_reconnect_max_seconds: float = 300.0
+    imap_timeout: float = 30.0
+    smtp_timeout: float = 30.0
 
     @property
     def slack_enabled(self) -> bool:

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import commands as table
-from bot.domain.commands import IngestMessage, OpenTicket
+from bot.domain.commands import EditMessage, IngestMessage, OpenTicket, RecordBounce
 from bot.domain.errors import DomainError
 from bot.domain.model import Role
 from bot.messages import CommandInvocation, ConversationRef, Identity, InboundMessage, Reply
-from bot.services import queries
+from bot.services import queries, threads
 from bot.services.context import Core
 from bot.services.ingest import IngestResult
 from bot.services.messagebus import MessageBus
+from bot.services.threads import ThreadMessage
 from bot.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,21 @@ class Gateway:
     # --- messages ---------------------------------------------------------------------------
     async def receive(self, message: InboundMessage) -> IngestResult:
         """Record a message. Messages arriving together share one commit (group commit)."""
+        result: IngestResult = await self.submit(message)
+        return result
+
+    def submit(self, message: InboundMessage) -> asyncio.Future[Any]:
+        """Queue a message now; the future gives its IngestResult once committed.
+
+        Messages are recorded in the order they are submitted, so an adapter can submit a
+        reply right after the message it answers without waiting for that one's commit.
+        """
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((IngestMessage(message.author, message), fut))
         if not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().create_task(self._flush())
-        result = await fut
-        return result
+        return fut
 
     async def _flush(self) -> None:
         try:
@@ -134,6 +143,26 @@ class Gateway:
                         fut.set_result(result)
         finally:
             self._flushing = False
+
+    async def record_edit(
+        self, platform: str, message_id: str, author: Identity, text: str, *, deleted: bool = False
+    ) -> bool:
+        """A recorded message was edited or deleted on its platform: keep that on the ticket."""
+        return bool(await self.bus.handle(EditMessage(author, platform, message_id, text, deleted)))
+
+    # --- threads (email): a conversation's earlier messages, bounces -------------------------
+    async def thread_messages(
+        self, platform: str, conversation_key: str, limit: int = 50
+    ) -> list[ThreadMessage]:
+        """Customers' messages of a conversation with their stored headers, oldest first."""
+        return await self.bus.query(
+            lambda uow: threads.thread_messages(uow, platform, conversation_key, limit)
+        )
+
+    async def record_bounce(self, bounce: RecordBounce) -> str | None:
+        """A delivery report for a message we sent: ticket ref, or None when not ours."""
+        result = await self.bus.handle(bounce)
+        return str(result) if result else None
 
     # --- commands ---------------------------------------------------------------------------
     async def execute(self, invocation: CommandInvocation) -> Reply:

@@ -63,6 +63,15 @@ class InboundMessage:
     `internal` marks a message written where customers cannot read it (a triage thread).
     `visible_to_agents` says whether agents already see this conversation natively; when not,
     the core relays customer messages to the agents' side.
+    `automatic` names machine-sent mail (auto-reply, list, bounce …): it is only ever stored on
+    the ticket `ticket_ref` names, flagged, and never opens, reopens or acknowledges anything.
+    `attention` says why an agent must look at the message (e.g. "unparseable"): it is stored
+    flagged, tags its ticket, and a ticket it opens gets no acknowledgement.
+    `headers` are kept with the stored message (flags["headers"]) for the adapter's later use.
+    `thread_ids` are platform ids this message answers, strongest first (a mail's In-Reply-To,
+    then its References newest first): the core attaches it to the ticket of the first one it
+    received or sent, before trying `ticket_ref` (which then is only a fallback, like a subject
+    tag) or the conversation.
     """
 
     platform: str
@@ -77,6 +86,8 @@ class InboundMessage:
     attachments: tuple[AttachmentInfo, ...] = ()
     automatic: str | None = None
     headers: dict[str, Any] = field(default_factory=dict)
+    attention: str | None = None
+    thread_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,13 +103,26 @@ class CommandInvocation:
 
 
 @dataclass(frozen=True)
+class FileAttachment:
+    """A file the core produced for someone (a report's chart or CSV): adapters upload it."""
+
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Reply:
-    """The core's immediate answer to a command: shown to the person who ran it."""
+    """The core's immediate answer to a command: shown to the person who ran it.
+
+    `files` are attachments to upload with the answer (report charts and CSV exports).
+    """
 
     ok: bool
     text: str
     ticket: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    files: tuple[FileAttachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,9 @@ class Outbound:
     previous_external_id: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
+    # For agents-audience rows of a ticket: the platform id of its triage card once posted, so
+    # adapters can thread relayed messages, notes and notices under it.
+    card_external_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ class OutboxRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._pending: list[dict[str, Any]] = []
+        self._by_external: dict[tuple[str, str], Any] = {}  # prefetched; None = not ours
 
     def add(self, **row: Any) -> None:
         self._pending.append(row)
@@ -124,6 +125,29 @@ class OutboxRepository:
             .order_by(t.outbox.c.id)
         )
         return list((await self._conn.execute(stmt)).all())
+
+    async def by_external(self, platform: str, external_ids: list[str]) -> list[Any]:
+        """Rows we delivered whose platform ids are among `external_ids` (mail Message-IDs)."""
+        keys = [(platform, x) for x in dict.fromkeys(external_ids)]
+        if all(k in self._by_external for k in keys):
+            return [row for k in keys if (row := self._by_external[k]) is not None]
+        if not keys:
+            return []
+        stmt = select(t.outbox).where(
+            t.outbox.c.platform == platform, t.outbox.c.external_id.in_([x for _, x in keys])
+        )
+        return list((await self._conn.execute(stmt.order_by(t.outbox.c.id))).all())
+
+    async def prefetch_external(self, platform: str, external_ids: list[str]) -> None:
+        """Answer `by_external` for a whole group of inbound replies with one query."""
+        wanted = [x for x in dict.fromkeys(external_ids) if (platform, x) not in self._by_external]
+        if not wanted:
+            return
+        found: dict[str, Any] = {}
+        for row in await self.by_external(platform, wanted):
+            found.setdefault(row.external_id, row)
+        for x in wanted:
+            self._by_external[(platform, x)] = found.get(x)
 
     async def next_due(self) -> datetime | None:
         stmt = select(t.outbox.c.next_attempt_at).where(t.outbox.c.status == "queued")

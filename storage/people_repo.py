@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import Agent, Customer, Role
@@ -265,18 +266,32 @@ class AgentRepository:
         self, name: str, role: Role, at: datetime, queues: list[str] | None = None
     ) -> Agent:
         existing = await self.by_name(name)
-        if existing:
-            await self.update(existing.id, role=role.value, active=True)
-            existing.role, existing.active = role, True
-            return existing
-        aid = (
-            await self._conn.execute(
-                insert(t.agents)
-                .values(name=name, role=role.value, queues=queues or [], skills=[], created_at=at)
-                .returning(t.agents.c.id)
-            )
-        ).scalar_one()
-        return Agent(id=aid, name=name, role=role, queues=queues or [])
+        if existing is None:
+            try:
+                # Two requests may see the same new agent at once (PostgreSQL, several tasks
+                # or workers): the loser of the insert takes the winner's row.
+                async with self._conn.begin_nested():
+                    aid = (
+                        await self._conn.execute(
+                            insert(t.agents)
+                            .values(
+                                name=name,
+                                role=role.value,
+                                queues=queues or [],
+                                skills=[],
+                                created_at=at,
+                            )
+                            .returning(t.agents.c.id)
+                        )
+                    ).scalar_one()
+                return Agent(id=aid, name=name, role=role, queues=queues or [])
+            except IntegrityError:
+                existing = await self.by_name(name)
+                if existing is None:
+                    raise
+        await self.update(existing.id, role=role.value, active=True)
+        existing.role, existing.active = role, True
+        return existing
 
     async def add_identity(self, agent_id: int, platform: str, external_id: str) -> None:
         self._by_identity.pop((platform, external_id), None)
@@ -286,11 +301,22 @@ class AgentRepository:
                 t.agent_identities.c.external_id == external_id,
             )
         )
-        await self._conn.execute(
-            insert(t.agent_identities).values(
-                platform=platform, external_id=external_id, agent_id=agent_id
+        try:
+            async with self._conn.begin_nested():  # a concurrent first sighting may win
+                await self._conn.execute(
+                    insert(t.agent_identities).values(
+                        platform=platform, external_id=external_id, agent_id=agent_id
+                    )
+                )
+        except IntegrityError:
+            await self._conn.execute(
+                update(t.agent_identities)
+                .where(
+                    t.agent_identities.c.platform == platform,
+                    t.agent_identities.c.external_id == external_id,
+                )
+                .values(agent_id=agent_id)
             )
-        )
 
     async def identities(self, agent_id: int) -> list[tuple[str, str]]:
         rows = await self._conn.execute(

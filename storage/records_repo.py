@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
@@ -111,6 +111,22 @@ class MessageRepository:
         if not include_internal:
             stmt = stmt.where(t.messages.c.visibility == "public")
         return list((await self._conn.execute(stmt.order_by(t.messages.c.id))).all())
+
+    async def record_edit(self, row: Any, text: str, at: datetime, *, deleted: bool) -> None:
+        """Edit or delete a stored message; earlier texts are kept in flags["edits"]."""
+        flags = dict(row.flags or {})
+        flags["edits"] = [
+            *flags.get("edits", []),
+            {"at": at.isoformat(), "text": row.text, "deleted": deleted},
+        ]
+        values: dict[str, Any] = {"flags": flags}
+        if deleted:
+            values["deleted_at"] = at
+        else:
+            values.update(text=text, edited_at=at)
+        await self._conn.execute(
+            update(t.messages).where(t.messages.c.id == row.id).values(**values)
+        )
 
     async def by_external(self, platform: str, external_id: str) -> Any:
         stmt = select(t.messages).where(

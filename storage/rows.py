@@ -9,11 +9,16 @@ from bot.domain.model import Agent, Customer, Role, Ticket
 from bot.domain.refs import RefFormat
 from bot.domain.status import Priority, Status
 
+SLA_TIMES = (
+    "first_response_due", "next_response_due", "resolution_due", "warn_at", "remind_at",
+    "auto_close_at", "paused_at", "sla_next_at",
+)  # fmt: skip
+SLA_FIELDS = (*SLA_TIMES, "sla_policy", "first_response_secs", "resolution_secs", "paused_secs")
 TICKET_FIELDS = (
     "subject", "status", "priority", "queue", "customer_id", "assignee_id", "tags", "origin",
     "conversation_key", "merged_into_id", "created_at", "updated_at", "first_response_at",
     "resolved_at", "closed_at", "last_customer_message_at", "last_agent_message_at",
-    "claim_expires_at",
+    "claim_expires_at", *SLA_FIELDS,
 )  # fmt: skip
 
 
@@ -49,7 +54,32 @@ def ticket_from_row(row: Any, refs: RefFormat, assignee_name: str | None) -> Tic
         last_agent_message_at=aware(m["last_agent_message_at"]),
         updated_at=aware(m["updated_at"]),
         version=m["version"],
+        sla_policy=m["sla_policy"],
+        first_response_secs=m["first_response_secs"],
+        resolution_secs=m["resolution_secs"],
+        paused_secs=m["paused_secs"] or 0,
+        sla_timers=timers_from_json(m["sla_timers"]),
+        first_response_due=aware(m["first_response_due"]),
+        next_response_due=aware(m["next_response_due"]),
+        resolution_due=aware(m["resolution_due"]),
+        warn_at=aware(m["warn_at"]),
+        remind_at=aware(m["remind_at"]),
+        auto_close_at=aware(m["auto_close_at"]),
+        paused_at=aware(m["paused_at"]),
+        sla_next_at=aware(m["sla_next_at"]),
     )
+
+
+def timers_from_json(data: Any) -> dict[str, datetime | None]:
+    """SLA alarms as stored: {"first_response:warn": ISO instant, or null once fired}."""
+    return {k: None if v is None else datetime.fromisoformat(v) for k, v in (data or {}).items()}
+
+
+def timers_to_json(timers: dict[str, datetime | None]) -> dict[str, str | None] | None:
+    """A fresh dict every call, so the unit of work's snapshot sees changes."""
+    if not timers:
+        return None
+    return {k: None if v is None else v.astimezone(UTC).isoformat() for k, v in timers.items()}
 
 
 def ticket_values(t: Ticket) -> dict[str, Any]:
@@ -72,6 +102,12 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "last_customer_message_at": t.last_customer_message_at,
         "last_agent_message_at": t.last_agent_message_at,
         "claim_expires_at": t.claim_expires_at,
+        "sla_policy": t.sla_policy,
+        "first_response_secs": t.first_response_secs,
+        "resolution_secs": t.resolution_secs,
+        "paused_secs": t.paused_secs,
+        "sla_timers": timers_to_json(t.sla_timers),
+        **{name: getattr(t, name) for name in SLA_TIMES},
     }
 
 

@@ -125,6 +125,12 @@ tickets = Table(
     Column("paused_at", TS),
     Column("first_response_secs", Integer),
     Column("resolution_secs", Integer),
+    # SLA engine (issue 6, migration 0002): the next SLA alarm (warning, breach or escalation
+    # step) of an active ticket is one indexed column; the alarms themselves, fired ones kept
+    # as null, are a JSON map; paused business seconds so far (pending / on hold).
+    Column("sla_next_at", TS),
+    Column("sla_timers", JSON),
+    Column("paused_secs", Integer),
     Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_tickets_conversation", "conversation_key", "id"),
     Index("ix_tickets_status_claim", "status", "claim_expires_at"),
@@ -134,11 +140,34 @@ tickets = Table(
     Index("ix_tickets_status_resd", "status", "resolution_due"),
     Index("ix_tickets_status_remind", "status", "remind_at"),
     Index("ix_tickets_status_autoclose", "status", "auto_close_at"),
+    Index("ix_tickets_status_slanext", "status", "sla_next_at"),
     Index("ix_tickets_assignee_status", "assignee_id", "status"),
     Index("ix_tickets_customer", "customer_id", "id"),
     Index("ix_tickets_queue_status", "queue", "status"),
     Index("ix_tickets_created", "created_at"),
+    # reports (issue 8, migration 0003): tickets by the time of each event
+    Index("ix_tickets_resolved", "resolved_at", "created_at", "resolution_secs", "assignee_id"),
+    Index(
+        "ix_tickets_first_response",
+        "first_response_at",
+        "created_at",
+        "first_response_secs",
+        "assignee_id",
+    ),
+    Index("ix_tickets_closed", "closed_at"),
     sqlite_autoincrement=True,
+)
+
+# SLA policies set with `/sla set` (issue 6): each row is a whole policy in the settings-file
+# shape; it replaces the file's policy of the same name or adds one at `position`.
+sla_policies = Table(
+    "sla_policies",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer),
+    Column("data", JSON, nullable=False),
+    Column("updated_by", String(200)),
+    Column("updated_at", TS, nullable=False),
 )
 
 messages = Table(
@@ -160,6 +189,8 @@ messages = Table(
     Column("deleted_at", TS),
     UniqueConstraint("platform", "external_id"),
     Index("ix_messages_ticket", "ticket_id", "id"),
+    # reports: agent replies per period, read from the index alone (0003)
+    Index("ix_messages_kind_created", "author_kind", "created_at", "visibility", "author_id"),
     sqlite_autoincrement=True,
 )
 
@@ -221,6 +252,8 @@ outbox = Table(
     Index("ix_outbox_status_next", "status", "next_attempt_at", "id"),
     Index("ix_outbox_conversation", "conversation_key", "status", "id"),
     Index("ix_outbox_ticket", "ticket_id", "status"),
+    # Email (migration 0005): a reply's In-Reply-To or a bounce names the Message-ID we sent.
+    Index("ix_outbox_platform_external", "platform", "external_id"),
     sqlite_autoincrement=True,
 )
 
@@ -231,4 +264,69 @@ platform_refs = Table(
     Column("platform", String(20), primary_key=True),
     Column("external_id", String(400), nullable=False),
     Column("conversation_key", String(400)),
+)
+
+# --- automation (issue 7): routing rules, assignment cursors, CSAT, knowledge base ---------------
+
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_by", String(200)),
+    Column("created_at", TS, nullable=False),
+)
+
+# One row per queue holds the round-robin cursor; the row "*" is the assignment lock.
+assignment_cursors = Table(
+    "assignment_cursors",
+    metadata,
+    Column("queue", String(100), primary_key=True),
+    Column("agent_id", ID),
+    Column("updated_at", TS),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("ticket_id", ID, ForeignKey("tickets.id"), primary_key=True),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("survey_sent_at", TS),
+    Column("score", Integer),
+    Column("comment", Text),
+    Column("rated_at", TS),
+    Column("changed_at", TS),
+    Index("ix_ratings_customer_sent", "customer_id", "survey_sent_at"),
+    Index("ix_ratings_rated_at", "rated_at"),
+    Index("ix_ratings_survey_sent", "survey_sent_at"),  # reports: response rate (0003)
+)
+
+kb_articles = Table(
+    "kb_articles",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("keywords", JSON, nullable=False, default=list),
+    Column("visibility", String(10), nullable=False, server_default="public"),
+    Column("state", String(10), nullable=False, server_default="draft"),
+    Column("author", String(200)),
+    Column("approved_by", String(200)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("published_at", TS),
+    Index("ix_kb_articles_state_visibility", "state", "visibility"),
+    sqlite_autoincrement=True,
+)
+
+kb_suggestions = Table(
+    "kb_suggestions",
+    metadata,
+    Column("ticket_id", ID, ForeignKey("tickets.id"), primary_key=True),
+    Column("article_id", ID, ForeignKey("kb_articles.id"), primary_key=True),
+    Column("rank", Integer, nullable=False),
+    Column("solved_at", TS),
 )

@@ -15,6 +15,7 @@ from bot.domain.model import Ticket
 from bot.domain.refs import RefFormat
 from bot.domain.status import Status
 from storage import tables as t
+from storage import timers_repo
 from storage.ids import IdAllocator
 from storage.rows import ticket_from_row, ticket_values
 
@@ -68,6 +69,8 @@ class TicketRepository:
         self._new: list[int] = []
         self._conversations: dict[str, int | None] = {}
         self._ids = IdAllocator(conn, "tickets")
+        self._sqlite = conn.dialect.name == "sqlite"
+        self.timer_claims: set[int] = set()
 
     def _track(self, row: Any) -> Ticket:
         tid = row._mapping["id"]
@@ -132,8 +135,15 @@ class TicketRepository:
         await self._conn.execute(_INSERT, rows)
 
     async def save_all(self) -> None:
-        """Write new and changed tickets; a concurrent change makes the whole unit retry."""
+        """Write new and changed tickets; a concurrent change makes the whole unit retry.
+
+        On PostgreSQL each UPDATE checks the version it loaded. On SQLite this transaction has
+        held the database's write lock since BEGIN IMMEDIATE, so nobody can have changed a row
+        we read: updates with the same changed columns go out as one executemany.
+        """
         await self.flush_new()
+        batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        saved: list[tuple[int, dict[str, Any]]] = []
         for tid, ticket in self.seen.items():
             loaded = self._loaded_version[tid]
             values = ticket_values(ticket)
@@ -142,11 +152,18 @@ class TicketRepository:
             changed = tuple(k for k, v in values.items() if self._snapshot[tid].get(k) != v)
             params = {f"v_{k}": values[k] for k in changed}
             params.update(v_new_version=loaded + 1, w_id=tid, w_version=loaded)
-            result = await self._conn.execute(_update_for(changed), params)
-            if result.rowcount != 1:
-                raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
-            ticket.version = loaded + 1
-            self._loaded_version[tid] = ticket.version
+            if self._sqlite:
+                batches.setdefault(changed, []).append(params)
+            else:
+                result = await self._conn.execute(_update_for(changed), params)
+                if result.rowcount != 1:
+                    raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
+            saved.append((tid, values))
+        for changed, rows in batches.items():
+            await self._conn.execute(_update_for(changed), rows)
+        for tid, values in saved:
+            self.seen[tid].version = self._loaded_version[tid] + 1
+            self._loaded_version[tid] = self.seen[tid].version
             self._snapshot[tid] = values
 
     async def merged_sources(self, ticket_id: int) -> list[Ticket]:
@@ -225,6 +242,27 @@ class TicketRepository:
         )
         return True
 
+    async def count_opened_since(self, customer_id: int, origin: str, since: datetime) -> int:
+        """Tickets a customer opened on one platform since a time, this unit's unsaved ones too.
+
+        Counts acknowledgements for the per-address daily cap (email, issue 5).
+        """
+        stmt = (
+            select(func.count())
+            .select_from(t.tickets)
+            .where(t.tickets.c.customer_id == customer_id, t.tickets.c.origin == origin)
+            .where(t.tickets.c.created_at >= since)
+        )
+        stored = int((await self._conn.execute(stmt)).scalar_one())
+        pending = sum(
+            1
+            for tid in self._new
+            if self.seen[tid].customer_id == customer_id
+            and self.seen[tid].origin == origin
+            and self.seen[tid].created_at >= since
+        )
+        return stored + pending
+
     async def links(self, ticket_id: int) -> list[tuple[int, str]]:
         c = t.ticket_links.c
         rows = (
@@ -235,11 +273,25 @@ class TicketRepository:
         return [(r.b_id if r.a_id == ticket_id else r.a_id, r.kind) for r in rows]
 
     async def next_due_time(self) -> datetime | None:
-        """Earliest pending timer among active tickets."""
-        stmt = select(func.min(t.tickets.c.claim_expires_at)).where(
-            t.tickets.c.status.in_([Status.NEW.value, Status.OPEN.value])
-        )
-        value = (await self._conn.execute(stmt)).scalar()
-        from storage.rows import aware
+        """Earliest timer of all kinds (claim, SLA, reminder, auto-close) of any ticket."""
+        return await timers_repo.next_due_time(self._conn)
 
-        return aware(value)
+    async def due_for_timers(self, now: datetime) -> list[int]:
+        """Tickets with any timer due at ``now`` (indexed; see storage/timers_repo.py)."""
+        return await timers_repo.due_ticket_ids(self._conn, now)
+
+    async def claim_for_timers(self, ticket_id: int) -> bool:
+        """Lock the row for this worker (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+        if ticket_id in self.timer_claims:
+            return True
+        return await timers_repo.claim_ticket(self._conn, ticket_id)
+
+    async def claim_many_for_timers(self, ticket_ids: list[int]) -> None:
+        """A group's claims in one statement, and the claimed tickets loaded in one more."""
+        claimed = await timers_repo.claim_tickets(self._conn, ticket_ids)
+        self.timer_claims.update(claimed)
+        wanted = [tid for tid in claimed if tid not in self.seen]
+        if wanted:
+            stmt = _SELECT.where(t.tickets.c.id.in_(wanted))
+            for row in (await self._conn.execute(stmt)).all():
+                self._track(row)

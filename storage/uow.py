@@ -9,10 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain.events import Event
 from bot.domain.refs import RefFormat
+from storage.automation_repo import AssignmentRepository, RatingRepository, RuleRepository
 from storage.catalog_repo import CannedRepository, QueueRepository
+from storage.kb_repo import KbRepository
 from storage.outbox_repo import OutboxRepository, PlatformRefRepository
 from storage.people_repo import AgentRepository, CustomerRepository
 from storage.records_repo import HistoryRepository, MessageRepository
+from storage.reports_repo import ReportsRepository
+from storage.sla_repo import SlaPolicyRepository
 from storage.tickets_repo import TicketRepository
 
 
@@ -31,6 +35,12 @@ class SqlUnitOfWork:
     refs_store: PlatformRefRepository
     queues: QueueRepository
     canned: CannedRepository
+    sla_policies: SlaPolicyRepository
+    rules: RuleRepository
+    assignment: AssignmentRepository
+    ratings: RatingRepository
+    kb: KbRepository
+    reports: ReportsRepository
 
     def __init__(self, engine: AsyncEngine, refs: RefFormat) -> None:
         self._engine = engine
@@ -51,6 +61,12 @@ class SqlUnitOfWork:
         self.refs_store = PlatformRefRepository(conn)
         self.queues = QueueRepository(conn)
         self.canned = CannedRepository(conn)
+        self.sla_policies = SlaPolicyRepository(conn)
+        self.rules = RuleRepository(conn)
+        self.assignment = AssignmentRepository(conn)
+        self.ratings = RatingRepository(conn)
+        self.kb = KbRepository(conn)
+        self.reports = ReportsRepository(conn)
         return self
 
     async def __aexit__(
@@ -78,6 +94,7 @@ class SqlUnitOfWork:
         await self.customers.flush()
         await self.tickets.save_all()
         await self.messages.flush()
+        await self.kb.flush()  # suggestions refer to tickets created in this unit
         await self.history.flush()
         await self.outbox.flush()
 

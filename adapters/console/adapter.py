@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.messages import DeliveryResult, Outbound, Reply
@@ -20,9 +21,16 @@ class ConsoleAdapter:
     platform = PLATFORM
     agent_facing = True
 
-    def __init__(self, out: TextIO | None = None, *, json_mode: bool = False) -> None:
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        *,
+        json_mode: bool = False,
+        files_dir: str | Path = "var/reports",
+    ) -> None:
         self.out = out or sys.stdout
         self.json_mode = json_mode
+        self.files_dir = Path(files_dir)  # where attachments (report charts, CSV) are written
         self.gateway: Gateway | None = None
         self._sent = 0
 
@@ -47,7 +55,20 @@ class ConsoleAdapter:
         return DeliveryResult(external_id=external)
 
     def reply(self, person: str, audience: str, reply: Reply) -> None:
-        self.emit(person, audience, reply.ticket, "result" if reply.ok else "error", reply.text)
+        text = reply.text
+        for path in self.save_files(reply):
+            text += f"\n📎 {path}"
+        self.emit(person, audience, reply.ticket, "result" if reply.ok else "error", text)
+
+    def save_files(self, reply: Reply) -> list[Path]:
+        """A terminal cannot show attachments: write them to files and name the paths."""
+        paths = []
+        for f in reply.files:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / Path(f.filename).name
+            path.write_bytes(f.data)
+            paths.append(path)
+        return paths
 
     def emit(self, to: str, audience: str, ticket: str | None, kind: str, text: str) -> None:
         if self.json_mode:

@@ -62,7 +62,7 @@ class ConsoleSession:
         extra_adapters: Iterable[object] = (),
     ) -> None:
         self.settings = settings
-        self.console = ConsoleAdapter(out, json_mode=json_mode)
+        self.console = ConsoleAdapter(out, json_mode=json_mode, files_dir=settings.report_dir)
         self.scripted = scripted
         self.clock: FakeClock = (
             FakeClock(datetime.now().astimezone()) if scripted else ShiftedClock()

@@ -33,6 +33,32 @@ _RULE = re.compile(r"^\s*[-_=*]{5,}\s*$")
 _ATTRIBUTION_START = re.compile(r"@|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}")
 
 
+_GUARDED: dict[str, re.Pattern[str]] = {}
+
+
+class _FastReplyMessage(_ReplyMessage):
+    r"""mail-parser-reply with a cheaper header search, same results.
+
+    Every alternative of its header pattern starts at a line start (`^`) or at a newline
+    (`\n`); the engine nevertheless tries all ~30 alternatives at every character. A leading
+    `(?:^|(?=\n))` fails fast elsewhere: the matches are identical (checked on the whole mail
+    corpus and the benchmark mails), the search ~3x faster — it was most of the parse time.
+    """
+
+    @property
+    def HEADER_REGEX(self) -> re.Pattern[str]:
+        cached: re.Pattern[str] | None = getattr(self, "_header_regex", None)
+        if cached is not None:
+            return cached
+        base: re.Pattern[str] = super().HEADER_REGEX
+        guarded = _GUARDED.get(base.pattern)
+        if guarded is None:
+            guarded = re.compile(rf"(?:^|(?=\n))(?:{base.pattern})", base.flags)
+            _GUARDED[base.pattern] = guarded
+        self._header_regex = guarded
+        return guarded
+
+
 def visible_reply(text: str, languages: list[str] | None = None) -> tuple[str, str]:
     """(reply without signature, reply with signature) of a plain-text body. Never raises.
 
@@ -66,7 +92,7 @@ def _reply(text: str, languages: list[str] | None) -> tuple[str, str]:
     if len(text) <= _MAX_PARSER_CHARS:
         try:
             langs = list(dict.fromkeys([*(languages or []), *LANGUAGES]))
-            parsed = _ReplyMessage(text=text, languages=langs, keep_hyphen_lists=True).read()
+            parsed = _FastReplyMessage(text=text, languages=langs, keep_hyphen_lists=True).read()
             if parsed.replies:
                 first = parsed.replies[0]
                 body, with_sig = first.body, first.full_body

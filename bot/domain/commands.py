@@ -162,3 +162,54 @@ class RemoveCanned(Command):
 class MergeCustomers(Command):
     source: str
     target: str
+
+
+@dataclass(frozen=True)
+class FireTimers(Command):
+    """The scheduler: run whatever of one ticket's timers is due at ``now`` (issue 6)."""
+
+    ticket_id: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class SnoozeTicket(TicketCommand):
+    """Put a ticket on hold until ``until``; it reopens by itself then."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
+class SetSlaPolicy(Command):
+    """`/sla set NAME KEY VALUE`: change (or create) one policy, stored in the database."""
+
+    name: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class EditMessage(Command):
+    """Someone edited (or deleted) a message recorded earlier, named by its platform id."""
+
+    platform: str
+    message_id: str
+    text: str
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class RecordBounce(Command):
+    """A delivery report says a message we sent (platform id `original_id`) did not arrive.
+
+    `permanent` reports mark that delivery failed; delays are only recorded on the ticket.
+    `report_id` is the report's own platform id, which makes it idempotent.
+    """
+
+    platform: str
+    report_id: str
+    original_id: str
+    status: str | None = None
+    reason: str | None = None
+    text: str = ""
+    permanent: bool = True

@@ -28,6 +28,8 @@ class TicketOpened(Event):
     subject: str = ""
     kind: str = field(default="opened", init=False)
     linked_from: int | None = None
+    # False when the opening message must not be answered automatically (unparseable mail).
+    acknowledge: bool = True
 
     def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
         data: dict[str, Any] = {"subject": self.subject}
@@ -41,6 +43,8 @@ class CustomerMessageAdded(Event):
     message_id: int = 0
     text: str = ""
     relay_to_agents: bool = False
+    # files shared with the message ({filename, content_type, size, url}), relayed with it
+    attachments: tuple[dict[str, Any], ...] = ()
     kind: str = field(default="customer_message", init=False)
     updates_card: bool = field(default=False, init=False)
 
@@ -152,3 +156,64 @@ class MessageEdited(Event):
 
     def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
         return None, None, {"message_id": self.message_id, "deleted": self.deleted}
+
+
+# --- SLA and timed automation (issue 6) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaWarned(Event):
+    """A target (first_response, next_response, resolution) passed its warning share."""
+
+    target: str = ""
+    due: datetime | None = None
+    kind: str = field(default="sla_warned", init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, self.target, {"due": self.due.isoformat() if self.due else None}
+
+
+@dataclass(frozen=True)
+class SlaBreached(Event):
+    """A target's due time passed unmet."""
+
+    target: str = ""
+    due: datetime | None = None
+    kind: str = field(default="sla_breached", init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, self.target, {"due": self.due.isoformat() if self.due else None}
+
+
+@dataclass(frozen=True)
+class SlaEscalated(Event):
+    """One step of the policy's escalation ladder ran for a breached target."""
+
+    target: str = ""
+    step: int = 0
+    action: str = ""
+    detail: str = ""
+    kind: str = field(default="sla_escalated", init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        data: dict[str, Any] = {"target": self.target, "step": self.step, "detail": self.detail}
+        return None, self.action, data
+
+
+@dataclass(frozen=True)
+class TicketSnoozed(Event):
+    """An agent put the ticket on hold until a time; it comes back by itself."""
+
+    until: datetime | None = None
+    kind: str = field(default="snoozed", init=False)
+
+    def history(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        return None, self.until.isoformat() if self.until else None, {}
+
+
+@dataclass(frozen=True)
+class CustomerReminded(Event):
+    """A pending ticket's customer was reminded that we wait for their answer."""
+
+    kind: str = field(default="reminded", init=False)
+    updates_card: bool = field(default=False, init=False)

@@ -81,6 +81,20 @@ class Ticket:
     last_customer_message_at: datetime | None = None
     last_agent_message_at: datetime | None = None
     updated_at: datetime | None = None
+    # SLA (issue 6): due times are columns; bot/domain/sla_clock.py keeps them consistent.
+    sla_policy: str | None = None
+    first_response_due: datetime | None = None
+    next_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    warn_at: datetime | None = None
+    remind_at: datetime | None = None
+    auto_close_at: datetime | None = None
+    paused_at: datetime | None = None
+    first_response_secs: int | None = None
+    resolution_secs: int | None = None
+    sla_next_at: datetime | None = None
+    sla_timers: dict[str, datetime | None] = field(default_factory=dict)
+    paused_secs: int = 0
     version: int = 1
     events: list[ev.Event] = field(default_factory=list, repr=False, compare=False)
 

@@ -7,6 +7,7 @@ from bot.domain import commands as c
 from bot.domain.errors import IllegalTransition, NotFound
 from bot.domain.model import Role
 from bot.messages import Reply
+from bot.services import assignment
 from bot.services.context import Core
 from bot.services.unit_of_work import UnitOfWork
 
@@ -47,6 +48,8 @@ async def set_role(cmd: c.SetRole, uow: UnitOfWork, core: Core) -> Reply:
 async def set_availability(cmd: c.SetAvailability, uow: UnitOfWork, core: Core) -> Reply:
     agent = (await core.actor(uow, cmd.actor)).require(Role.AGENT)
     await uow.agents.update(agent.id, available=cmd.available)
+    if cmd.available:  # tickets that waited for someone free (issue 7)
+        await assignment.assign_waiting(uow, core, agent.queues)
     return Reply(
         True,
         "Welcome back: you are available."

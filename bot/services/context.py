@@ -9,7 +9,10 @@ from bot.domain.errors import Forbidden, NotFound
 from bot.domain.model import Agent, Customer, Role
 from bot.domain.refs import RefFormat
 from bot.messages import Identity
+from bot.reports.config import ReportConfig
+from bot.services.automation_config import AutomationConfig
 from bot.services.ports import Clock
+from bot.services.sla_config import SlaConfig
 from bot.services.unit_of_work import UnitOfWork
 
 
@@ -25,6 +28,15 @@ class Policy:
     agent_platforms: tuple[str, ...] = ("console",)
     role_ids: dict[str, Role] = field(default_factory=dict)
     team_alias: str | None = None
+    # Platforms whose adapters show ticket status on the customer's conversation (Slack
+    # reactions): they get one edit-in-place "status" row per change.
+    status_platforms: tuple[str, ...] = ()
+    # Most acknowledgements one customer gets per day on a platform (email loop protection,
+    # issue 5): platform -> cap. Platforms not listed are not capped.
+    ack_caps: dict[str, int] = field(default_factory=dict)
+    automation: AutomationConfig = field(default_factory=AutomationConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
+    reports: ReportConfig = field(default_factory=ReportConfig)
 
 
 @dataclass

@@ -77,6 +77,26 @@ class Deliveries:
             conv = ConversationRef.from_key(key)
             self._row(ticket, conv.platform, "customer", kind, key, text, payload=payload)
 
+    def status_mark(self, ticket: Ticket) -> None:
+        """The ticket's state shown on the customer's conversation, edited in place.
+
+        Only for platforms that asked for it (Policy.status_platforms); the text is the status
+        word alone, so nothing internal can reach the customer this way.
+        """
+        conv = ConversationRef.from_key(ticket.conversation_key)
+        if conv.platform not in self.core.policy.status_platforms:
+            return
+        self._row(
+            ticket,
+            conv.platform,
+            "customer",
+            "status",
+            ticket.conversation_key,
+            ticket.status.value,
+            edit_key=f"status:{ticket.id}",
+            payload={"status": ticket.status.value, "assignee": ticket.assignee_name},
+        )
+
     def to_agents(
         self,
         ticket: Ticket,
@@ -87,7 +107,9 @@ class Deliveries:
         payload: dict[str, Any] | None = None,
     ) -> None:
         for platform in self.core.policy.agent_platforms:
-            data = {"queue": ticket.queue, **(payload or {})}
+            # the customer's conversation tells adapters which server a ticket belongs to
+            data = {"queue": ticket.queue, "conversation": ticket.conversation_key}
+            data.update(payload or {})
             self._row(
                 ticket,
                 platform,

@@ -64,17 +64,22 @@ class OutboxDispatcher:
                 self.clock.now(), limit=limit, lease=LEASE, platforms=self.platforms
             )
             edits = {}
+            cards = {}
             for row in rows:
                 if row.edit_key:
                     edits[row.id] = await uow.refs_store.get(row.edit_key, row.platform)
+                elif row.audience == "agents" and row.ticket_id is not None and not row.recipient:
+                    cards[row.id] = await uow.refs_store.get(f"card:{row.ticket_id}", row.platform)
             await uow.commit()
         if not rows:
             return 0
         if self.concurrent:
-            await asyncio.gather(*(self._deliver(r, edits.get(r.id)) for r in rows))
+            await asyncio.gather(
+                *(self._deliver(r, edits.get(r.id), cards.get(r.id)) for r in rows)
+            )
         else:
             for r in rows:
-                await self._deliver(r, edits.get(r.id))
+                await self._deliver(r, edits.get(r.id), cards.get(r.id))
         return len(rows)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -105,7 +110,12 @@ class OutboxDispatcher:
         self._stopping = True
         self._wake.set()
 
-    async def _deliver(self, row: Any, previous: tuple[str, str | None] | None) -> None:
+    async def _deliver(
+        self,
+        row: Any,
+        previous: tuple[str, str | None] | None,
+        card: tuple[str, str | None] | None = None,
+    ) -> None:
         message = Outbound(
             id=row.id,
             platform=row.platform,
@@ -119,6 +129,7 @@ class OutboxDispatcher:
             previous_external_id=previous[0] if previous else None,
             payload=row.payload or {},
             attempts=row.attempts,
+            card_external_id=card[0] if card else None,
         )
         try:
             result = await self.sender.send(message)

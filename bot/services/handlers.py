@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import commands as c
-from bot.services import admin, ingest
+from bot.services import admin, automation_handlers, bounces, edits, ingest, sla_admin, timers
 from bot.services import ticket_handlers as th
 from bot.services.messagebus import Handler, Prefetcher
 
@@ -24,6 +24,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.MergeTickets: th.merge,
     c.LinkTickets: th.link,
     c.ExpireClaim: th.expire_claim,
+    c.FireTimers: timers.fire_timers,
+    c.SnoozeTicket: timers.snooze,
+    c.SetSlaPolicy: sla_admin.set_policy,
     c.AddAgent: admin.add_agent,
     c.RemoveAgent: admin.remove_agent,
     c.SetRole: admin.set_role,
@@ -33,8 +36,13 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.SaveCanned: admin.save_canned,
     c.RemoveCanned: admin.remove_canned,
     c.MergeCustomers: admin.merge_customers,
+    c.EditMessage: edits.edit_message,
+    c.RecordBounce: bounces.record_bounce,
 }
+
+HANDLERS.update(automation_handlers.HANDLERS)  # type: ignore[arg-type]  # issue 7
 
 PREFETCHERS: dict[type[c.Command], Prefetcher] = {
     c.IngestMessage: ingest.prefetch_ingest,
+    c.FireTimers: timers.prefetch_timers,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.domain import events as ev
 from bot.domain.commands import IngestMessage, OpenTicket
@@ -11,6 +12,7 @@ from bot.domain.errors import DomainError, NotFound
 from bot.domain.model import Customer, CustomerMessageOutcome, Ticket
 from bot.domain.status import Status, Visibility
 from bot.messages import InboundMessage, Reply
+from bot.services import csat, threads
 from bot.services.context import Actor, Core
 from bot.services.unit_of_work import UnitOfWork
 
@@ -23,6 +25,7 @@ class IngestResult:
     ref: str
     created: bool = False
     duplicate: bool = False
+    ignored: bool = False  # an automatic message on no ticket: deliberately not recorded
 
 
 def subject_from(m: InboundMessage) -> str:
@@ -53,6 +56,7 @@ async def prefetch_ingest(cmds: list[IngestMessage], uow: UnitOfWork, core: Core
     await uow.tickets.prefetch_conversations(
         [m.conversation.key for m in inbound if not m.ticket_ref and not m.internal]
     )
+    await threads.prefetch(uow, inbound)  # email: In-Reply-To / References of the group
 
 
 async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> IngestResult:
@@ -63,7 +67,7 @@ async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> Ing
     if seen is not None:
         return IngestResult(seen, refs.format(seen), duplicate=True)
     actor = await core.actor(uow, m.author)
-    ticket = await _target_ticket(m, uow, core)
+    ticket, thread = await _target_ticket(m, uow, core)
     if actor.is_agent:
         return await _agent_message(m, actor, ticket, uow, core)
     customer = await core.customer(uow, m.author)
@@ -72,14 +76,22 @@ async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> Ing
     if (
         ticket is not None
         and m.ticket_ref
+        and thread is None  # found by reference alone, not because it answers our mail
         and ticket.customer_id != customer.id
         and ticket.status in (Status.CLOSED, Status.MERGED)
     ):
         # Someone else's ticket by reference: never reopen a closed one on their word alone.
         ticket = None
+    if m.automatic:
+        return _automatic_message(m, customer, ticket, uow, now, thread)
     if ticket is None:
-        ticket = await open_ticket(uow, core, customer, m, subject_from(m), now=now)
+        ticket = await open_ticket(
+            uow, core, customer, m, subject_from(m), now=now, acknowledge=m.attention is None
+        )
         created = True
+    elif await csat.intercept(m, ticket, customer, uow, core):
+        # a survey answer (a lone digit) or "solved": not a message that reopens (issue 7)
+        return IngestResult(ticket.id, ticket.ref)
     else:
         outcome = ticket.customer_wrote(at=now, reopen_window=core.policy.reopen_window)
         if outcome == CustomerMessageOutcome.NEEDS_NEW_TICKET:
@@ -89,6 +101,8 @@ async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> Ing
             )
             await uow.tickets.link(old.id, ticket.id, "related", now)
             created = True
+    if m.attention and m.attention not in ticket.tags:
+        ticket.add_tag(m.attention, actor="deskbot", at=now)  # shows on the card and in lists
     uow.messages.add(
         ticket_id=ticket.id,
         platform=m.platform,
@@ -100,7 +114,7 @@ async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> Ing
         text=m.text,
         at=now,
         attachments=[asdict(a) for a in m.attachments] or None,
-        flags={"automatic": m.automatic} if m.automatic else None,
+        flags=_flags(m, None if created else thread),
     )
     ticket._record(
         ev.CustomerMessageAdded(
@@ -109,9 +123,51 @@ async def ingest_message(cmd: IngestMessage, uow: UnitOfWork, core: Core) -> Ing
             now,
             text=m.text,
             relay_to_agents=not m.visible_to_agents,
+            attachments=tuple(asdict(a) for a in m.attachments),
         )
     )
     return IngestResult(ticket.id, ticket.ref, created=created)
+
+
+def _flags(m: InboundMessage, thread: str | None = None) -> dict[str, Any] | None:
+    flags: dict[str, Any] = {}
+    if thread:
+        flags["thread"] = thread  # the conversation it answers (threads.thread_messages)
+    if m.automatic:
+        flags["automatic"] = m.automatic
+    if m.attention:
+        flags["attention"] = m.attention
+    if m.headers:
+        flags["headers"] = m.headers
+    return flags or None
+
+
+def _automatic_message(
+    m: InboundMessage,
+    customer: Customer,
+    ticket: Ticket | None,
+    uow: UnitOfWork,
+    now: datetime,
+    thread: str | None,
+) -> IngestResult:
+    """Machine-sent mail (auto-reply, list, bounce) is kept on its ticket, flagged; it never
+    opens, reopens or acknowledges a ticket and wakes no one (loop protection)."""
+    if ticket is None:
+        return IngestResult(0, "", ignored=True)
+    uow.messages.add(
+        ticket_id=ticket.id,
+        platform=m.platform,
+        external_id=m.message_id,
+        author_kind="customer",
+        author_id=customer.id,
+        author_name=customer.name,
+        visibility=Visibility.PUBLIC.value,
+        text=m.text,
+        at=now,
+        attachments=[asdict(a) for a in m.attachments] or None,
+        flags=_flags(m, thread),
+    )
+    return IngestResult(ticket.id, ticket.ref)
 
 
 async def open_ticket(
@@ -122,6 +178,7 @@ async def open_ticket(
     subject: str,
     linked_from: Ticket | None = None,
     now: datetime | None = None,
+    acknowledge: bool = True,
 ) -> Ticket:
     now = now or core.clock.now()
     ticket = Ticket(
@@ -143,22 +200,32 @@ async def open_ticket(
             now,
             subject=subject,
             linked_from=linked_from.id if linked_from else None,
+            acknowledge=acknowledge,
         )
     )
     return await uow.tickets.add(ticket)
 
 
-async def _target_ticket(m: InboundMessage, uow: UnitOfWork, core: Core) -> Ticket | None:
+async def _target_ticket(
+    m: InboundMessage, uow: UnitOfWork, core: Core
+) -> tuple[Ticket | None, str | None]:
+    """The message's ticket, and the conversation it answers when found by a thread id."""
+    if m.thread_ids:
+        found = await threads.find_thread(uow, m.platform, m.thread_ids)
+        if found is not None:
+            return await follow_merges(uow, found[0]), found[1]
     if m.ticket_ref:
         ticket = await uow.tickets.get(core.ticket_id(m.ticket_ref))
         if ticket is None:
+            if m.automatic:
+                return None, None  # an auto-reply quoting some ticket number: nothing to do
             raise NotFound(f"There is no ticket {m.ticket_ref}.")
     elif m.internal:
         key = await uow.refs_store.key_for_conversation(m.platform, m.conversation.key)
         ticket = await uow.tickets.get(int(key.split(":")[1])) if key else None
     else:
         ticket = await uow.tickets.latest_for_conversation(m.conversation.key)
-    return await follow_merges(uow, ticket)
+    return await follow_merges(uow, ticket), None
 
 
 async def _agent_message(

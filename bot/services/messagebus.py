@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.commands import Command
-from bot.domain.errors import ConcurrencyConflict
+from bot.domain.errors import ConcurrencyConflict, DomainError
 from bot.services.context import Core
 from bot.services.pipeline import handle_events
 from bot.services.unit_of_work import UnitOfWork
@@ -89,6 +89,9 @@ class MessageBus:
     async def _safe(self, command: Command) -> Any:
         try:
             return await self.handle(command)
+        except DomainError as exc:  # a rule said no (e.g. an agent writing outside a ticket)
+            log.info("command %s refused: %s", type(command).__name__, exc)
+            return exc
         except Exception as exc:
             log.exception("command %s failed", type(command).__name__)
             return exc

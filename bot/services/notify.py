@@ -5,29 +5,46 @@ They run inside the same unit of work as the change and only write (rule 2 of DE
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot import i18n
 from bot.domain import events as ev
 from bot.domain.model import Ticket
+from bot.services import customer_texts
+from bot.services.card_extras import card_extras
 from bot.services.cards import card_fields, card_text
 from bot.services.context import Core
 from bot.services.deliveries import Deliveries
 from bot.services.unit_of_work import UnitOfWork
 
-CUSTOMER_STATUS_NOTICES = {
-    "resolved": "We've marked {ref} as resolved. If you still need help, just reply here.",
-    "closed": "{ref} is now closed. Thanks for getting in touch!",
-}
+# Status changes the customer is told about: the template key in bot/i18n catalogs.
+CUSTOMER_STATUS_NOTICES = {"resolved": "status_resolved", "closed": "status_closed"}
 
 
 async def notify_events(events: list[ev.Event], uow: UnitOfWork, core: Core) -> None:
     """Write outbound rows for `events`; at most one card edit per ticket per unit."""
     out = Deliveries(uow, core)
     card_tickets: dict[int, Ticket] = {}
+    # A new ticket whose first message is relayed to agents (a DM) gets its card written
+    # first, so the relayed message is delivered after it and can be threaded under it.
+    relayed = {
+        e.ticket_id for e in events if isinstance(e, ev.CustomerMessageAdded) and e.relay_to_agents
+    }
+    opened = [
+        tid
+        for tid in dict.fromkeys(e.ticket_id for e in events if isinstance(e, ev.TicketOpened))
+        if tid in relayed
+    ]
+    for ticket_id in opened:
+        new_ticket = await uow.tickets.get(ticket_id)
+        if new_ticket is not None:
+            await post_card(new_ticket, out, uow)
     for event in events:
         ticket = await uow.tickets.get(event.ticket_id)
         if ticket is None:
             continue
         await _notify(event, ticket, out, uow, core)
-        if event.updates_card:
+        if event.updates_card and ticket.id not in opened:
             card_tickets[ticket.id] = ticket
     for ticket in card_tickets.values():
         await post_card(ticket, out, uow)
@@ -37,6 +54,7 @@ async def post_card(ticket: Ticket, out: Deliveries, uow: UnitOfWork) -> None:
     customer = await uow.customers.get(ticket.customer_id)
     failed = len(await uow.outbox.for_ticket(ticket.id)) if ticket.version > 1 else 0
     fields = card_fields(ticket, customer.name if customer else "?", failed)
+    fields.update(await card_extras(ticket, uow, out.core))
     out.to_agents(ticket, "card", card_text(fields), edit_key=f"card:{ticket.id}", payload=fields)
 
 
@@ -44,16 +62,20 @@ async def _notify(
     event: ev.Event, ticket: Ticket, out: Deliveries, uow: UnitOfWork, core: Core
 ) -> None:
     if isinstance(event, ev.TicketOpened):
+        if not await _may_acknowledge(event, ticket, uow, core):
+            return
         customer = await uow.customers.get(ticket.customer_id)
-        name = customer.name if customer else "there"
-        text = (
-            f"Thanks {name}, we've opened ticket {ticket.ref}: \u201c{ticket.subject}\u201d. "
-            f"We usually reply within {core.policy.first_response_text}."
-        )
-        await out.to_customer(ticket, "ack", text, with_merged=False)
+        articles = await uow.kb.suggestions(ticket.id)
+        text, payload = customer_texts.ack(ticket, customer, core, articles)
+        await out.to_customer(ticket, "ack", text, with_merged=False, payload=payload)
     elif isinstance(event, ev.CustomerMessageAdded):
         if event.relay_to_agents:
-            out.to_agents(ticket, "message", f"{event.actor} wrote on {ticket.ref}: {event.text}")
+            out.to_agents(
+                ticket,
+                "message",
+                f"{event.actor} wrote on {ticket.ref}: {event.text}",
+                payload={"attachments": list(event.attachments)} if event.attachments else None,
+            )
         if ticket.assignee_id is not None:
             await out.to_agent(
                 ticket.assignee_id,
@@ -76,9 +98,10 @@ async def _notify(
                 ticket, "note", f"{event.actor} (internal note on {ticket.ref}): {event.text}"
             )
     elif isinstance(event, ev.StatusChanged):
-        notice = CUSTOMER_STATUS_NOTICES.get(event.new or "")
+        notice = event.customer_notice or CUSTOMER_STATUS_NOTICES.get(event.new or "")
         if notice and event.actor != "customer":
-            await out.to_customer(ticket, "system", notice.format(ref=ticket.ref))
+            lang = await customer_texts.ticket_language(ticket, uow, core)
+            await out.to_customer(ticket, "system", i18n.text(notice, lang, ref=ticket.ref))
     elif isinstance(event, ev.TicketAssigned):
         if event.new and event.new != event.actor and ticket.assignee_id is not None:
             await out.to_agent(
@@ -88,7 +111,21 @@ async def _notify(
                 f"{event.actor} assigned {ticket.ref} to you: {ticket.subject}",
             )
     elif isinstance(event, ev.TicketMerged) and event.source_id == ticket.id:
-        text = f"Your request {event.source_ref} is now handled together with {event.target_ref}."
+        lang = await customer_texts.ticket_language(ticket, uow, core)
+        text = i18n.text("merged", lang, source=event.source_ref, target=event.target_ref)
         await out.to_customer(ticket, "system", text, with_merged=False)
     elif isinstance(event, ev.DeliveryFailed):
         out.to_agents(ticket, "system", f"Delivery failed on {ticket.ref}: {event.error}")
+
+
+async def _may_acknowledge(
+    event: ev.TicketOpened, ticket: Ticket, uow: UnitOfWork, core: Core
+) -> bool:
+    """No ack for a message that asked for none, nor past the platform's daily cap."""
+    if not event.acknowledge:
+        return False
+    cap = core.policy.ack_caps.get(ticket.origin)
+    if cap is None:
+        return True
+    since = event.at - timedelta(days=1)
+    return await uow.tickets.count_opened_since(ticket.customer_id, ticket.origin, since) <= cap

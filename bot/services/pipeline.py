@@ -12,8 +12,13 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.events import Event
 from bot.services.context import Core
+from bot.services.followups_stage import followups_stage
 from bot.services.notify import notify_events
+from bot.services.routing_stage import routing_stage
+from bot.services.sla_stage import sla_stage
+from bot.services.status_marks import mark_status
 from bot.services.unit_of_work import UnitOfWork
+from bot.services.webhooks import webhooks_stage
 
 Stage = Callable[[list[Event], UnitOfWork, Core], Awaitable[None]]
 
@@ -35,9 +40,12 @@ async def record_history(events: list[Event], uow: UnitOfWork, core: Core) -> No
 
 STAGES: list[Stage] = [
     record_history,
-    # routing / auto-assignment (issue 7) goes here
-    # SLA due times (issue 6) go here
+    routing_stage,  # routing rules, auto-assignment, articles offered (issue 7)
+    sla_stage,  # SLA due times and automation timers (issue 6)
     notify_events,
+    followups_stage,  # automatic replies and CSAT surveys, after the ack/notice (issue 7)
+    mark_status,  # status marks on the customer's side (Slack reactions), after notifications
+    webhooks_stage,  # outbound lifecycle webhooks, last: they see every change (issue 7)
 ]
 
 

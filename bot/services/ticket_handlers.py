@@ -9,6 +9,7 @@ from bot.domain.errors import Forbidden, IllegalTransition, NotFound
 from bot.domain.model import Agent, Role, Ticket
 from bot.domain.status import Priority, Status, Visibility, allowed_from
 from bot.messages import Reply
+from bot.services import assignment
 from bot.services.context import Actor, Core
 from bot.services.deliveries import Deliveries
 from bot.services.ingest import follow_merges
@@ -246,11 +247,16 @@ async def expire_claim(cmd: c.ExpireClaim, uow: UnitOfWork, core: Core) -> Reply
     ticket = await uow.tickets.get(cmd.ticket_id)
     if ticket is None or ticket.claim_expires_at is None or ticket.claim_expires_at > cmd.now:
         return None
-    who = ticket.assignee_name
+    who, who_id = ticket.assignee_name, ticket.assignee_id
     ticket.unassign(actor="deskbot", at=cmd.now, reason="claim timed out")
+    # the queue's auto-assignment strategy picks someone else (issue 7)
+    outcome = await assignment.auto_assign(ticket, uow, core, exclude=[who_id] if who_id else [])
+    where = (
+        f"was reassigned to {outcome.agent.name}"
+        if outcome.agent
+        else f"went back to queue {ticket.queue}"
+    )
     Deliveries(uow, core).to_agents(
-        ticket,
-        "system",
-        f"{ticket.ref} went back to queue {ticket.queue}: {who} did not act on it in time.",
+        ticket, "system", f"{ticket.ref} {where}: {who} did not act on it in time."
     )
     return Reply(True, f"{ticket.ref} claim expired", ticket.ref)

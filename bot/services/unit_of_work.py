@@ -20,6 +20,12 @@ class UnitOfWork(Protocol):
     refs_store: Any
     queues: Any
     canned: Any
+    sla_policies: Any
+    rules: Any
+    assignment: Any
+    ratings: Any
+    kb: Any
+    reports: Any
 
     async def __aenter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ records every call so tests can assert what the adapter did.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 MAX_TEXT = 40_000  # longer message text is truncated with a warning (changelog 2018-04)
 MAX_MESSAGE_BLOCKS = 50
@@ -54,6 +55,8 @@ NEEDED_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.join": ("channels:join",),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "conversations.members": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history", "mpim:history"),
     "users.info": ("users:read",),
     "users.lookupByEmail": ("users:read.email",),
     "usergroups.users.list": ("usergroups:read",),
@@ -368,6 +371,7 @@ class FakeSlack:
         self,
         *,
         token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
         team_id: str = "T0TEAM",
         team_name: str = "Example",
         team_domain: str = "example",
@@ -380,6 +384,9 @@ class FakeSlack:
         trigger_ttl: float = TRIGGER_TTL,
     ) -> None:
         self.tokens = {token}
+        self.app_tokens = {app_token}
+        self.sockets: list[web.WebSocketResponse] = []
+        self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.team_id, self.team_name, self.team_domain = team_id, team_name, team_domain
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.scopes = set(scopes.split(","))
@@ -411,6 +418,7 @@ class FakeSlack:
         self.base_url = ""
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -422,6 +430,8 @@ class FakeSlack:
             "conversations.join": self._conversations_join,
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "usergroups.users.list": self._usergroups_users_list,
@@ -439,6 +449,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/hooks/{rest:.*}", self._handle_response_url)
+        app.router.add_get("/link", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -448,6 +459,7 @@ class FakeSlack:
         self.base_url = f"{self.root_url}/api/"
 
     async def stop(self) -> None:
+        await self.close_sockets()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -592,6 +604,7 @@ class FakeSlack:
         """Make the next ``times`` calls of ``method`` fail (HTTP 429/5xx, or an ok:false error).
 
         ``method`` may also be "response_url" or "upload". 429 answers carry Retry-After.
+        ``status=0`` drops the connection without answering (the client sees a disconnect).
         """
         self._failures.setdefault(method, []).extend([(status, retry_after, error)] * times)
 
@@ -655,8 +668,12 @@ class FakeSlack:
             token = args.pop("token", None)
         if not token:
             raise SlackError("not_authed")
-        if token not in self.tokens:
+        if token not in self.tokens and token not in self.app_tokens:
             raise SlackError("invalid_auth")
+        # apps.connections.open takes only an app-level token; every other method rejects one.
+        app_only = request.match_info.get("method") == "apps.connections.open"
+        if (token in self.app_tokens) != app_only:
+            raise SlackError("not_allowed_token_type")
 
     def _injected(self, method: str) -> None:
         queue = self._failures.get(method)
@@ -694,6 +711,13 @@ class FakeSlack:
         try:
             args, is_json = await self._read_args(request)
             call.args = args
+            queue = self._failures.get(method)
+            if queue and queue[0][0] == 0:
+                queue.pop(0)
+                call.status, call.error = 0, "disconnected"
+                assert request.transport is not None
+                request.transport.close()  # no answer at all: ServerDisconnectedError
+                return web.Response(status=500)
             self._injected(method)
             self._check_auth(request, args, is_json)
             handler = self._methods.get(method)
@@ -816,6 +840,60 @@ class FakeSlack:
         if msg is None or msg.deleted:
             raise SlackError("message_not_found")
         return msg
+
+    # ------------------------------------------------------------------ Socket Mode
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.root_url.replace("http://", "ws://") + "/link"}
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: hello, then envelopes we push; acks resolve them."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self.sockets),
+                "debug_info": {"host": "fake", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": self.app_id},
+            }
+        )
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(frame.data)
+            waiter = self._socket_acks.pop(str(data.get("envelope_id")), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(data)
+        if ws in self.sockets:
+            self.sockets.remove(ws)
+        return ws
+
+    async def socket_send(
+        self, kind: str, payload: dict[str, Any], *, within: float = 3.0
+    ) -> dict[str, Any]:
+        """Push one envelope (events_api, slash_commands, interactive) to the first connected
+        app and answer its ack (``{"envelope_id": …, "payload": …}``); fails after 3 s."""
+        if not self.sockets:
+            raise RuntimeError("no Socket Mode connection")
+        envelope_id = secrets.token_hex(8)
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = waiter
+        await self.sockets[0].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return await asyncio.wait_for(waiter, within)
+
+    async def close_sockets(self) -> None:
+        for ws in list(self.sockets):
+            await ws.close()
 
     # ------------------------------------------------------------------ methods
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -983,6 +1061,39 @@ class FakeSlack:
         rest = chan.members[start + limit : start + limit + 1]
         cursor = base64.b64encode(f"user:{rest[0]}".encode()).decode() if rest else ""
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _readable_channel(self, args: dict[str, Any]) -> Channel:
+        chan = self._visible_channel(args.get("channel"))
+        if self.bot_user_id not in chan.members:
+            raise SlackError("not_in_channel")
+        return chan
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages, newest first, within latest/oldest (inclusive when asked)."""
+        chan = self._readable_channel(args)
+        latest, oldest = float(args.get("latest") or "inf"), float(args.get("oldest") or 0)
+        inclusive = _truthy(args.get("inclusive"))
+        limit = min(int(args.get("limit") or 100), 999)
+        found = [
+            m
+            for m in self.messages(chan.id)
+            if (oldest < float(m.ts) < latest) or (inclusive and float(m.ts) in (oldest, latest))
+        ]
+        found.sort(key=lambda m: float(m.ts), reverse=True)
+        page = found[:limit]
+        return {"messages": [m.to_api() for m in page], "has_more": len(found) > limit}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The thread a message belongs to (its parent first), oldest first."""
+        chan = self._readable_channel(args)
+        msg = self._messages[chan.id].get(str(args.get("ts") or ""))
+        if msg is None or msg.deleted:
+            raise SlackError("thread_not_found")
+        root = self._messages[chan.id].get(msg.thread_ts or msg.ts, msg)
+        thread = [root, *(self._messages[chan.id][ts] for ts in root.replies)]
+        limit = min(int(args.get("limit") or 1000), 1000)
+        page = [m.to_api() for m in thread if not m.deleted][:limit]
+        return {"messages": page, "has_more": len(thread) > limit}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))

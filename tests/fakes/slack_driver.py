@@ -307,7 +307,9 @@ class SlackDriver:
             "type": action_type,
             "action_ts": f"{time.time():.6f}",
         }
-        if action_type.endswith("select"):
+        if action_type == "users_select":
+            action["selected_user"] = value
+        elif action_type.endswith("select"):
             action["selected_option"] = {
                 "text": {"type": "plain_text", "text": value},
                 "value": value,

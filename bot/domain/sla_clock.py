@@ -1,0 +1,170 @@
+"""A ticket's SLA clock: start, pause, resume and meet targets; which alarms are due (pure).
+
+Each target (first response, next response, resolution) has a due time column and alarms in
+``ticket.sla_timers``: ``"<target>:warn"``, ``"<target>:breach"`` and, after a breach,
+``"<target>:esc:<step>"``. A fired alarm stays in the map with the value None, so it never
+fires again and the card can say "breached"; meeting a target removes its alarms. The earliest
+live alarm of a running ticket is ``sla_next_at``, the one column the scheduler asks about.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.calendar import BusinessCalendar, NoBusinessTimeError
+from bot.domain.model import Ticket
+from bot.domain.sla import SlaPolicy, compute_due, escalation_at
+from bot.domain.status import Status
+
+TARGETS = ("first_response", "next_response", "resolution")
+RUNNING = frozenset({Status.NEW, Status.OPEN})
+"""Statuses in which the SLA clock runs; every other status pauses it."""
+
+
+def due_field(target: str) -> str:
+    return f"{target}_due"
+
+
+def start_target(
+    ticket: Ticket, target: str, policy: SlaPolicy, calendar: BusinessCalendar, start: datetime
+) -> datetime | None:
+    """Set ``target``'s due time and alarms counting from ``start``; None if it has no target."""
+    _drop(ticket, target)
+    amount = getattr(policy.targets, target)
+    due = warn = None
+    if amount is not None:
+        try:
+            due = compute_due(start, amount, calendar)
+            # Equal to sla.warn_at(start, due, ...): with no pause yet, start..due is `amount`.
+            if policy.warn_ratio < 1:
+                warn = calendar.add_business_seconds(start, amount * policy.warn_ratio)
+        except NoBusinessTimeError:
+            due = warn = None  # a calendar without hours: no honest due time exists
+    setattr(ticket, due_field(target), due)
+    if due is not None:
+        if warn is not None and warn < due:
+            ticket.sla_timers[f"{target}:warn"] = warn
+        ticket.sla_timers[f"{target}:breach"] = due
+    refresh(ticket)
+    return due
+
+
+def clear_target(ticket: Ticket, target: str) -> None:
+    """Forget a target's due time and all of its alarms (it was met or no longer applies)."""
+    setattr(ticket, due_field(target), None)
+    _drop(ticket, target)
+    refresh(ticket)
+
+
+def _drop(ticket: Ticket, target: str) -> None:
+    prefix = target + ":"
+    if any(k.startswith(prefix) for k in ticket.sla_timers):
+        ticket.sla_timers = {k: v for k, v in ticket.sla_timers.items() if not k.startswith(prefix)}
+
+
+def clear_all(ticket: Ticket) -> None:
+    for target in TARGETS:
+        clear_target(ticket, target)
+    ticket.paused_at = None
+    refresh(ticket)
+
+
+def business_seconds(ticket: Ticket, calendar: BusinessCalendar, at: datetime) -> int:
+    """Business seconds from opening to ``at``, not counting paused time."""
+    total = calendar.business_seconds(ticket.created_at, at)
+    paused = ticket.paused_secs
+    if ticket.paused_at is not None and at > ticket.paused_at:
+        paused += int(calendar.business_seconds(ticket.paused_at, at))
+    return max(0, int(total) - paused)
+
+
+def pause(ticket: Ticket, at: datetime) -> None:
+    """The clock stops (pending, on hold, resolved): nothing fires until it resumes."""
+    if ticket.paused_at is None:
+        ticket.paused_at = at
+    refresh(ticket)
+
+
+def resume(ticket: Ticket, calendar: BusinessCalendar, at: datetime) -> None:
+    """The clock runs again: every due time and alarm still ahead of the pause moves later by
+    exactly the business time the pause covered, so resuming never breaches at once."""
+    paused_from = ticket.paused_at
+    if paused_from is None:
+        return
+    if at > paused_from:
+
+        def shift(value: datetime | None) -> datetime | None:
+            if value is None or value <= paused_from:
+                return value  # already reached before the pause: stays due
+            left = calendar.business_time(paused_from, value)
+            return calendar.add_business_seconds(at, left)
+
+        try:
+            for target in TARGETS:
+                name = due_field(target)
+                setattr(ticket, name, shift(getattr(ticket, name)))
+            ticket.sla_timers = {k: shift(v) for k, v in ticket.sla_timers.items()}
+            ticket.paused_secs += int(calendar.business_seconds(paused_from, at))
+        except NoBusinessTimeError:
+            pass  # no business hours ahead: leave the times as they were
+    ticket.paused_at = None
+    refresh(ticket)
+
+
+def due_alarms(ticket: Ticket, now: datetime) -> list[tuple[datetime, str]]:
+    """Live alarms at or before ``now`` of a running ticket, earliest first."""
+    if ticket.status not in RUNNING or ticket.paused_at is not None:
+        return []
+    return sorted(
+        (at, key) for key, at in ticket.sla_timers.items() if at is not None and at <= now
+    )
+
+
+def mark_fired(ticket: Ticket, key: str) -> None:
+    ticket.sla_timers[key] = None
+    refresh(ticket)
+
+
+def schedule_escalation(
+    ticket: Ticket, target: str, policy: SlaPolicy, calendar: BusinessCalendar, due: datetime
+) -> None:
+    """After a breach: one alarm per ladder step, ``step.after`` business time past ``due``."""
+    for i, step in enumerate(policy.escalation):
+        try:
+            ticket.sla_timers[f"{target}:esc:{i}"] = escalation_at(due, step, calendar)
+        except NoBusinessTimeError:
+            ticket.sla_timers[f"{target}:esc:{i}"] = due
+    refresh(ticket)
+
+
+def refresh(ticket: Ticket) -> None:
+    """Recompute the indexed columns from the alarms: sla_next_at and warn_at."""
+    running = ticket.status in RUNNING and ticket.paused_at is None
+    live = [at for at in ticket.sla_timers.values() if at is not None]
+    warns = [at for k, at in ticket.sla_timers.items() if k.endswith(":warn") and at is not None]
+    ticket.sla_next_at = min(live) if running and live else None
+    ticket.warn_at = min(warns) if running and warns else None
+
+
+def earliest_due(ticket: Ticket) -> tuple[str, datetime] | None:
+    """The target due first and its due time, for cards and lists."""
+    dues = [(getattr(ticket, due_field(t)), t) for t in TARGETS]
+    present = [(d, t) for d, t in dues if d is not None]
+    if not present:
+        return None
+    due, target = min(present)
+    return target, due
+
+
+def state(ticket: Ticket) -> str | None:
+    """The card's SLA state: breached, at_risk, paused, or None (on track or no SLA)."""
+    if earliest_due(ticket) is None:
+        return None
+    if ticket.paused_at is not None:
+        return "paused"
+    fired = {k.split(":")[1] for k, v in ticket.sla_timers.items() if v is None}
+    if "breach" in fired:
+        return "breached"
+    if "warn" in fired:
+        return "at_risk"
+    return None

@@ -1,0 +1,1 @@
+"""Reports for leads: periods, figure definitions, rendering, chart, CSV, `/report`, digest."""

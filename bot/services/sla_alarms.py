@@ -1,0 +1,155 @@
+"""SLA alarms of one ticket: warnings, breaches and the escalation ladder (run by the timers).
+
+Each alarm is marked fired in the same transaction as its history event and notices, and the
+ticket is saved with a version check, so an alarm fires exactly once also with several workers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain import events as ev
+from bot.domain import sla_clock as clock
+from bot.domain.model import Agent, Role, Ticket
+from bot.domain.sla import EscalationStep
+from bot.services.context import Core
+from bot.services.deliveries import Deliveries
+from bot.services.sla_stage import policy_of
+from bot.services.sla_texts import TARGET_LABEL, when
+from bot.services.unit_of_work import UnitOfWork
+
+ACTOR = "deskbot"
+KIND = "sla"  # the outbound kind of SLA notices to agents
+
+
+async def fire_sla(ticket: Ticket, now: datetime, uow: UnitOfWork, core: Core) -> int:
+    """Fire every SLA alarm of ``ticket`` due at ``now``, oldest first; returns how many."""
+    policy, calendar = policy_of(ticket, core)
+    out = Deliveries(uow, core)
+    fired = 0
+    while alarms := clock.due_alarms(ticket, now):
+        _, key = alarms[0]
+        clock.mark_fired(ticket, key)
+        target, kind, *rest = key.split(":")
+        due = getattr(ticket, clock.due_field(target), None)
+        label = TARGET_LABEL.get(target, target)
+        due_text = when(due, calendar.tz) if due else "now"
+        if kind == "warn":
+            ticket._record(ev.SlaWarned(ticket.id, ACTOR, now, target=target, due=due))
+            text = f"⏰ {ticket.ref} {label} is due {due_text}: {ticket.subject}"
+            await _tell_assignee_or_team(ticket, text, out)
+        elif kind == "breach":
+            ticket._record(ev.SlaBreached(ticket.id, ACTOR, now, target=target, due=due))
+            text = f"🔥 {ticket.ref} missed its {label} target (due {due_text}): {ticket.subject}"
+            out.to_agents(ticket, KIND, text)
+            if ticket.assignee_id is not None:
+                await out.to_agent(ticket.assignee_id, ticket, KIND, text)
+            clock.schedule_escalation(ticket, target, policy, calendar, due or now)
+        elif kind == "esc" and rest and int(rest[0]) < len(policy.escalation):
+            step_no = int(rest[0])
+            step = policy.escalation[step_no]
+            detail = await _escalate(ticket, target, step, now, uow, core, out)
+            ticket._record(
+                ev.SlaEscalated(
+                    ticket.id,
+                    ACTOR,
+                    now,
+                    target=target,
+                    step=step_no + 1,
+                    action=step.action,
+                    detail=detail,
+                )
+            )
+        fired += 1
+    clock.refresh(ticket)
+    return fired
+
+
+async def _tell_assignee_or_team(ticket: Ticket, text: str, out: Deliveries) -> None:
+    if ticket.assignee_id is not None:
+        await out.to_agent(ticket.assignee_id, ticket, KIND, text)
+    else:
+        out.to_agents(ticket, KIND, text)
+
+
+async def _escalate(
+    ticket: Ticket,
+    target: str,
+    step: EscalationStep,
+    now: datetime,
+    uow: UnitOfWork,
+    core: Core,
+    out: Deliveries,
+) -> str:
+    """Run one ladder step; returns what was done, for the history row and the notice."""
+    label = TARGET_LABEL.get(target, target)
+    head = f"🚨 {ticket.ref} escalated ({label} breached)"
+    if step.action == "notify_assignee":
+        if ticket.assignee_id is None:
+            out.to_agents(ticket, KIND, f"{head}: nobody is assigned. {ticket.subject}")
+            return "no assignee; told the team"
+        await out.to_agent(ticket.assignee_id, ticket, KIND, f"{head}: {ticket.subject}")
+        return f"told {ticket.assignee_name}"
+    if step.action == "notify_leads":
+        leads = await _leads(ticket, step, uow, core)
+        out.to_agents(ticket, KIND, f"{head}: leads, please look. {ticket.subject}")
+        for lead in leads:
+            await out.to_agent(lead.id, ticket, KIND, f"{head}: {ticket.subject}")
+        return "told " + (", ".join(a.name for a in leads) or "the team (no leads found)")
+    if step.action == "raise_priority":
+        old, new = ticket.priority, ticket.priority.raised()
+        if new == old:
+            return f"priority already {old.value}"
+        ticket.set_priority(new, actor=ACTOR, at=now)
+        out.to_agents(ticket, KIND, f"{head}: priority {old.value} → {new.value}")
+        return f"priority {old.value} → {new.value}"
+    if step.action == "reassign_queue":
+        queue = step.target or ticket.queue
+        if queue == ticket.queue:
+            return f"already in queue {queue}"
+        if await uow.queues.get(queue) is None:
+            return f"no queue {queue}"
+        ticket.transfer(queue, actor=ACTOR, at=now)
+        out.to_agents(ticket, KIND, f"{head}: moved to queue {queue}")
+        return f"moved to queue {queue}"
+    return await _reassign_agent(ticket, step, now, uow, core, out, head)
+
+
+async def _reassign_agent(
+    ticket: Ticket,
+    step: EscalationStep,
+    now: datetime,
+    uow: UnitOfWork,
+    core: Core,
+    out: Deliveries,
+    head: str,
+) -> str:
+    if step.target is None:
+        # No one named: back to the queue, where routing / auto-assignment picks someone.
+        if ticket.assignee_id is None:
+            return "already unassigned"
+        ticket.unassign(actor=ACTOR, at=now, reason="SLA escalation")
+        out.to_agents(ticket, KIND, f"{head}: back to queue {ticket.queue}")
+        return f"back to queue {ticket.queue}"
+    agent = await uow.agents.by_name(step.target)
+    if agent is None or not agent.active:
+        return f"no agent {step.target}"
+    if agent.id == ticket.assignee_id:
+        return f"already with {agent.name}"
+    ticket.assign(agent, actor=ACTOR, at=now, timeout=core.policy.claim_timeout)
+    out.to_agents(ticket, KIND, f"{head}: reassigned to {agent.name}")
+    return f"reassigned to {agent.name}"
+
+
+async def _leads(ticket: Ticket, step: EscalationStep, uow: UnitOfWork, core: Core) -> list[Agent]:
+    """Who leads the ticket's queue: the step's target, the queue's `leads` setting, else every
+    active lead or admin whose queues include it."""
+    names = [step.target] if step.target else list(core.policy.sla.queue(ticket.queue).leads)
+    if names:
+        found = [await uow.agents.by_name(n) for n in names]
+        return [a for a in found if a is not None and a.active]
+    return [
+        a
+        for a in await uow.agents.list()
+        if a.role.at_least(Role.LEAD) and (ticket.queue in a.queues or not a.queues)
+    ]

@@ -1,0 +1,166 @@
+"""SQL building blocks for reports where SQLite and PostgreSQL differ, and percentile helpers.
+
+Percentiles follow PostgreSQL's `percentile_disc`: the value at rank ceil(p·n) of the sorted
+values. PostgreSQL computes them in SQL (grouping sets: the period, each day, each agent or
+group in one pass). SQLite has no percentile function; there the one duration column is read
+in a single pass (fetching the column, as DESIGN.md describes) and `bot.reports.figures.rank`
+picks the same row, so both databases report identical figures on the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    not_,
+)
+
+from bot.reports.figures import P50, P90, Pct, rank
+from bot.reports.periods import Window
+
+Key = tuple[int, str | None]
+
+
+def wall_seconds(pg: bool, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """Whole seconds from `earlier` to `later`, each truncated to the second first."""
+    if pg:  # date_part on an interval is double precision: cheaper than numeric extract()
+        span = func.date_trunc("second", later) - func.date_trunc("second", earlier)
+        return cast(func.date_part("epoch", span), BigInteger)
+    # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: the first 19 characters are the
+    # second. Both julian days are then whole seconds, so rounding their difference (in
+    # seconds) removes the floating-point error exactly; julianday parses faster than
+    # strftime('%s'), which matters over 100,000 rows.
+    days = func.julianday(func.substr(later, 1, 19)) - func.julianday(func.substr(earlier, 1, 19))
+    return cast(func.round(days * 86400), Integer)
+
+
+def tag_values(pg: bool, tags_column: Any) -> Any:
+    """A table-valued function with one row (column `value`) per element of a JSON array."""
+    fn = func.json_array_elements_text if pg else func.json_each
+    return fn(tags_column).table_valued("value").alias("tag")
+
+
+def slot_of(
+    column: Any, windows: Sequence[Window]
+) -> tuple[ColumnElement[Any] | None, ColumnElement[bool]]:
+    """(index of the window `column` falls in, condition that it falls in one of them).
+
+    The index is None for a single window (always 0: nothing to group by). The condition is
+    one range from the first start to the last end, minus the gaps between windows, so that
+    both databases read one index range.
+    """
+    assert windows
+    where = and_(column >= windows[0].start, column < windows[-1].end)
+    gaps = [(a.end, b.start) for a, b in pairwise(windows) if a.end < b.start]
+    for start, end in gaps:
+        where = and_(where, not_(and_(column >= start, column < end)))
+    if len(windows) == 1:
+        return None, where
+    return _search(column, windows, 0, len(windows) - 1), where
+
+
+def _search(column: Any, windows: Sequence[Window], lo: int, hi: int) -> Any:
+    """Nested CASE doing a binary search over window starts: a few comparisons per row even
+    for a month of days (a flat CASE tests up to 31)."""
+    if lo == hi:
+        return literal_column(str(lo), Integer)
+    mid = (lo + hi + 1) // 2
+    return case(
+        (column >= windows[mid].start, _search(column, windows, mid, hi)),
+        else_=_search(column, windows, lo, mid - 1),
+    )
+
+
+JULIAN_EPOCH = 2440587.5  # julianday('1970-01-01')
+
+
+def julian_seconds(column: Any) -> ColumnElement[Any]:
+    """SQLite: a stored timestamp truncated to the second, as (floating) seconds since 1970.
+
+    julianday() is off by at most ~1e-5 s, so rounding recovers the exact whole second.
+    """
+    return (func.julianday(func.substr(column, 1, 19)) - JULIAN_EPOCH) * 86400.0
+
+
+SHIFT, OFFSET = 41, 1 << 40  # group code and value packed in one int64 for a single sort
+
+
+def _codes(values: list[Any], numeric: bool) -> tuple[np.ndarray[Any, Any], list[Any]]:
+    """Small integer codes for group keys (None included) and the key of each code."""
+    if numeric:  # agent ids: NaN stands for unassigned
+        found, codes = np.unique(np.array(values, np.float64), return_inverse=True)
+        return codes.astype(np.int64), [None if np.isnan(x) else int(x) for x in found]
+    index: dict[Any, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
+    return codes, list(index)
+
+
+def _percentiles(groups: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> dict[int, Pct]:
+    """percentile_disc(0.5) and (0.9) of `values` (NaN = NULL, skipped) per group code ≥ 0."""
+    keep = ~np.isnan(values) & (groups >= 0)
+    packed = (groups[keep] << SHIFT) + (values[keep].astype(np.int64) + OFFSET)
+    packed.sort()
+    if not len(packed):
+        return {}
+    g = packed >> SHIFT
+    v = (packed & ((1 << SHIFT) - 1)) - OFFSET
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).tolist()
+    ends = [*starts[1:], len(g)]
+    out = {}
+    for start, end in zip(starts, ends, strict=True):
+        n = end - start
+        out[int(g[start])] = Pct(
+            n, int(v[start + rank(P50, n) - 1]), int(v[start + rank(P90, n) - 1])
+        )
+    return out
+
+
+def sample_durations(
+    rows: Sequence[Sequence[Any]], starts: Sequence[int], groups: Sequence[str]
+) -> dict[str, dict[Key, tuple[Pct, Pct]]]:
+    """Percentiles from a fetched sample (SQLite), the same definition as percentile_disc.
+
+    Rows are (event time, creation time — both `julian_seconds` — business seconds, key…), a
+    key per group other than "day"; `starts` are the windows' starts in whole seconds since
+    1970: the previous period, then the current one's days. Returns
+    {group: {(period or day slot, key): (wall, business)}} with "period" always there.
+    """
+    out: dict[str, dict[Key, tuple[Pct, Pct]]] = {g: {} for g in ("period", *groups)}
+    if not rows:
+        return out
+    head = np.array([r[:3] for r in rows], np.float64)  # NULL becomes NaN
+    at = np.rint(head[:, 0]).astype(np.int64)
+    wall = (at - np.rint(head[:, 1]).astype(np.int64)).astype(np.float64)
+    business = head[:, 2]
+    slot = np.searchsorted(np.array(starts, np.int64), at, side="right") - 1
+    period = (slot > 0).astype(np.int64)
+    keyed = [g for g in groups if g != "day"]
+    plans: list[tuple[str, np.ndarray[Any, Any], Any]] = [("period", period, None)]
+    if "day" in groups:
+        plans.append(("day", np.where(slot > 0, slot, -1), None))
+    for i, group in enumerate(keyed):
+        codes, keys = _codes([r[3 + i] for r in rows], numeric=group == "agent")
+        plans.append((group, period * len(keys) + codes, keys))
+    for group, codes, keys in plans:
+        walls, buses = _percentiles(codes, wall), _percentiles(codes, business)
+        for code in walls.keys() | buses.keys():
+            if group == "day" and code < 0:
+                continue  # the previous period has no days
+            if keys is None:
+                key: Key = (code, None)
+            else:
+                value = keys[code % len(keys)]
+                key = (code // len(keys), None if value is None else str(value))
+            out[group][key] = (walls.get(code, Pct()), buses.get(code, Pct()))
+    return out

@@ -1,0 +1,1 @@
+"""Slack adapter scenario tests (real bolt app + FakeSlack + real deskbot app)."""
