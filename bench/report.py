@@ -151,6 +151,7 @@ async def bench(url: str, runs: int) -> dict[str, str]:
     app = await build_app(settings, clock=FakeClock(NOW))
     print(f"  {await counts(app)}")
     texts: dict[str, str] = {}
+    from bot.reports.chart import render_chart
     from bot.reports.figures import Scope
     from bot.reports.request import parse_request
     from bot.reports.runner import produce
@@ -164,12 +165,15 @@ async def bench(url: str, runs: int) -> dict[str, str]:
             assert reply.ok and reply.files, reply.text
             request = parse_request(command.removeprefix("report "))
             began = time.perf_counter()
-            await produce(app.bus, app.core, request, scope=Scope(), tz="UTC")
+            out = await produce(app.bus, app.core, request, scope=Scope(), tz="UTC")
             text_only = time.perf_counter() - began
+            began = time.perf_counter()
+            render_chart(out.report)
+            drawing = time.perf_counter() - began
             if i:  # the first run warms caches
                 full.append(elapsed)
                 sql.append(text_only)
-                chart.append(elapsed - text_only)
+                chart.append(drawing)
             texts[command] = reply.text
         print(
             f"  /{command:<22} total median {statistics.median(full) * 1000:6.0f} ms "
@@ -178,6 +182,14 @@ async def bench(url: str, runs: int) -> dict[str, str]:
         )
     await app.stop()
     return texts
+
+
+def cpu_probe() -> float:
+    """Seconds for a fixed loop: ~0.2 on an idle core of this machine kind; more means the
+    machine is shared with other work and every figure above is inflated alike."""
+    began = time.perf_counter()
+    sum(range(10_000_000))
+    return time.perf_counter() - began
 
 
 def machine() -> str:
@@ -218,7 +230,9 @@ async def main() -> None:
         await prepare(url, args.tickets, args.messages_per_ticket, timedelta(days=365 * args.years))
         if args.generate_only:
             continue
+        print(f"  cpu probe before: {cpu_probe():.2f} s", flush=True)
         texts.append(await bench(url, args.runs))
+        print(f"  cpu probe after: {cpu_probe():.2f} s", flush=True)
     if len(texts) == 2:
         same = all(texts[0][c] == texts[1][c] for c in COMMANDS)
         print(f"SQLite and PostgreSQL reports identical: {same}")

@@ -76,8 +76,8 @@ async def test_connection_dropped_mid_idle_reconnects_and_loses_or_doubles_nothi
             await server.restart()  # drops the connection in the middle of IDLE
             await server.append(mail(subject="second").as_bytes())
             await server.append(mail(subject="third").as_bytes())
-            await eventually(lambda: connected(desk, sessions=2), timeout=20)
-            await eventually(lambda: ticket_count(desk, 3), timeout=20)
+            await eventually(lambda: connected(desk, sessions=2), timeout=60)
+            await eventually(lambda: ticket_count(desk, 3), timeout=60)
             await desk.deliver()
             assert sorted(x.subject for x in await desk.tickets()) == ["first", "second", "third"]
             assert await desk.count(t.messages, t.messages.c.platform == "email") == 3
