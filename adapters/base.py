@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from bot.messages import DeliveryError, DeliveryResult, Outbound
@@ -48,3 +52,30 @@ class AdapterRegistry:
         if adapter is None:
             raise DeliveryError(f"no {message.platform} adapter is running", retry_after=60)
         return await adapter.send(message)
+
+
+class InFlightWork:
+    """Counts handler work an adapter started after acknowledging a request.
+
+    Platforms want an answer within 3 s, so adapters ack first and work afterwards; `settle`
+    lets tests and shutdown wait until that work has finished.
+    """
+
+    _active: int = 0
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Mark work in progress for as long as the block runs."""
+        self._active += 1
+        try:
+            yield
+        finally:
+            self._active -= 1
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until work started so far has finished (quiet for three short ticks)."""
+        deadline = time.monotonic() + within
+        quiet = 0
+        while quiet < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+            quiet = quiet + 1 if self._active == 0 else 0

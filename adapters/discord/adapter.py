@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -16,6 +15,7 @@ import discord.gateway
 import discord.http
 import yarl
 
+from adapters.base import InFlightWork
 from adapters.discord import closing, commands, render
 from adapters.discord.channels import Channels
 from adapters.discord.client import DeskClient
@@ -56,7 +56,7 @@ class RecentIds:
         return True
 
 
-class DiscordAdapter:
+class DiscordAdapter(InFlightWork):
     """Translates Discord <-> deskbot; handlers in intake.py/interactions.py, sending in
     sender.py and closing.py. One process serves every guild the bot is in (or those named
     in DESKBOT_DISCORD_GUILDS). `client_options` pass through to discord.Client (tests)."""
@@ -212,21 +212,3 @@ class DiscordAdapter:
                 await self.sweep_locks()
             except Exception:
                 log.exception("Discord lock sweep failed")
-
-    # --- in-flight work ------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
-        """Mark handler work in progress, so `settle` (tests, shutdown) can wait for it."""
-        self._active += 1
-        try:
-            yield
-        finally:
-            self._active -= 1
-
-    async def settle(self, within: float = 10.0) -> None:
-        """Wait until handler work started so far has finished."""
-        deadline = time.monotonic() + within
-        quiet = 0
-        while quiet < 3 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-            quiet = quiet + 1 if self._active == 0 else 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -17,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.base import InFlightWork
 from adapters.slack.config import PLATFORM, SlackConfig
 from adapters.slack.directory import Directory
 from adapters.slack.ordering import RecentIds, Sequencer
@@ -45,7 +44,7 @@ def make_client(cfg: SlackConfig) -> AsyncWebClient:
     )
 
 
-class SlackAdapter:
+class SlackAdapter(InFlightWork):
     """Translates Slack <-> deskbot. Listeners live in app.py/interactive.py; sending in sender.py.
 
     HTTP mode serves the bolt app on `slack_http_host:port` + `slack_http_path` (port 0 picks
@@ -137,21 +136,3 @@ class SlackAdapter:
         self._socket = self.socket_handler()
         await self._socket.connect_async()
         log.info("Slack Socket Mode: connected")
-
-    # --- in-flight work (bolt runs listeners after the ack) ------------------------------------
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
-        """Mark listener work in progress, so `settle` (tests, shutdown) can wait for it."""
-        self._active += 1
-        try:
-            yield
-        finally:
-            self._active -= 1
-
-    async def settle(self, within: float = 10.0) -> None:
-        """Wait until listener work started by requests so far has finished."""
-        deadline = time.monotonic() + within
-        quiet = 0
-        while quiet < 3 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-            quiet = quiet + 1 if self._active == 0 else 0
