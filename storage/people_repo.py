@@ -48,6 +48,22 @@ _AGENT_BY_IDENTITY = (
 )
 
 
+async def _identity_rows(
+    conn: AsyncConnection, stmt: Any, known: dict[tuple[str, str], Any], keys: list[tuple[str, str]]
+) -> list[Any]:
+    """Rows for the identities in `keys` not yet in `known`, one query per platform.
+
+    Every asked-for key is entered in `known` as None first, so a miss is remembered too.
+    """
+    wanted = [k for k in dict.fromkeys(keys) if k not in known]
+    for key in wanted:
+        known[key] = None
+    rows: list[Any] = []
+    for platform, ids in by_platform(wanted).items():
+        rows.extend((await conn.execute(stmt, {"p": platform, "xs": ids})).all())
+    return rows
+
+
 class CustomerRepository:
     """Customers are found by platform identity, then (when verified) by email."""
 
@@ -77,15 +93,7 @@ class CustomerRepository:
 
     async def prefetch(self, keys: list[tuple[str, str]]) -> None:
         """Resolve many identities in one query (group commit)."""
-        wanted = [k for k in dict.fromkeys(keys) if k not in self._by_identity]
-        if not wanted:
-            return
-        for key in wanted:
-            self._by_identity[key] = None
-        rows: list[Any] = []
-        for platform, ids in by_platform(wanted).items():
-            result = await self._conn.execute(_CUSTOMERS_BY_IDENTITIES, {"p": platform, "xs": ids})
-            rows.extend(result.all())
+        rows = await _identity_rows(self._conn, _CUSTOMERS_BY_IDENTITIES, self._by_identity, keys)
         for row in rows:
             key = (row.platform, row.external_id)
             if key in self._by_identity:
@@ -231,15 +239,7 @@ class AgentRepository:
 
     async def prefetch(self, keys: list[tuple[str, str]]) -> None:
         """Resolve many identities in one query (group commit)."""
-        wanted = [k for k in dict.fromkeys(keys) if k not in self._by_identity]
-        if not wanted:
-            return
-        for key in wanted:
-            self._by_identity[key] = None
-        rows: list[Any] = []
-        for platform, ids in by_platform(wanted).items():
-            result = await self._conn.execute(_AGENTS_BY_IDENTITIES, {"p": platform, "xs": ids})
-            rows.extend(result.all())
+        rows = await _identity_rows(self._conn, _AGENTS_BY_IDENTITIES, self._by_identity, keys)
         for row in rows:
             key = (row.platform, row.external_id)
             if key in self._by_identity:
