@@ -58,6 +58,8 @@ class AgentReplied(Event):
     text: str = ""
     first_response: bool = False
     source_conversation: str | None = None
+    # files the agent shared with the reply ({filename, content_type, size, url}), relayed with it
+    attachments: tuple[dict[str, Any], ...] = ()
     kind: str = field(default="replied", init=False)
 
     def history(self) -> tuple[str | None, str | None, dict[str, Any]]:

@@ -251,6 +251,7 @@ async def _agent_message(
             external_id=m.message_id,
             platform=m.platform,
             echo=False,
+            attachments=tuple(asdict(a) for a in m.attachments),
         )
     else:
         record_reply(
@@ -262,6 +263,7 @@ async def _agent_message(
             external_id=m.message_id,
             platform=m.platform,
             source_conversation=m.conversation.key,
+            attachments=tuple(asdict(a) for a in m.attachments),
         )
     return IngestResult(ticket.id, ticket.ref)
 

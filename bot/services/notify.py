@@ -6,6 +6,7 @@ They run inside the same unit of work as the change and only write (rule 2 of DE
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot import i18n
 from bot.domain import events as ev
@@ -74,7 +75,7 @@ async def _notify(
                 ticket,
                 "message",
                 f"{event.actor} wrote on {ticket.ref}: {event.text}",
-                payload={"attachments": list(event.attachments)} if event.attachments else None,
+                payload=_files(event.attachments) or None,
             )
         if ticket.assignee_id is not None:
             await out.to_agent(
@@ -90,7 +91,7 @@ async def _notify(
             "reply",
             event.text,
             exclude=event.source_conversation,
-            payload={"agent_name": name},
+            payload={"agent_name": name, **_files(event.attachments)},
         )
     elif isinstance(event, ev.NoteAdded):
         if event.echo:
@@ -129,3 +130,8 @@ async def _may_acknowledge(
         return True
     since = event.at - timedelta(days=1)
     return await uow.tickets.count_opened_since(ticket.customer_id, ticket.origin, since) <= cap
+
+
+def _files(attachments: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """The delivery payload part that carries shared files ({filename, content_type, size, url})."""
+    return {"attachments": list(attachments)} if attachments else {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain import canned
 from bot.domain import commands as c
 from bot.domain import events as ev
@@ -41,6 +43,7 @@ def record_reply(
     external_id: str | None = None,
     platform: str = "core",
     source_conversation: str | None = None,
+    attachments: tuple[dict[str, Any], ...] = (),
 ) -> bool:
     now = core.clock.now()
     first = ticket.agent_replied(agent, at=now)
@@ -54,6 +57,7 @@ def record_reply(
         visibility=Visibility.PUBLIC.value,
         text=text,
         at=now,
+        attachments=list(attachments) or None,
     )
     ticket._record(
         ev.AgentReplied(
@@ -63,6 +67,7 @@ def record_reply(
             text=text,
             first_response=first,
             source_conversation=source_conversation,
+            attachments=attachments,
         )
     )
     return first
@@ -78,6 +83,7 @@ def record_note(
     external_id: str | None = None,
     platform: str = "core",
     echo: bool = True,
+    attachments: tuple[dict[str, Any], ...] = (),
 ) -> None:
     now = core.clock.now()
     ticket.agent_acted(agent.id)
@@ -91,6 +97,7 @@ def record_note(
         visibility=Visibility.INTERNAL.value,
         text=text,
         at=now,
+        attachments=list(attachments) or None,
     )
     ticket._record(ev.NoteAdded(ticket.id, agent.name, now, text=text, echo=echo))
 

@@ -252,3 +252,50 @@ async def test_history_is_append_only_in_code() -> None:
         if re.search(r"(update|delete)\(\s*(t\.)?history\b", source):
             offenders.append(str(path))
     assert offenders == []
+
+
+async def test_agent_files_are_kept_and_relayed_to_the_customer(db_url: str) -> None:
+    from bot.messages import AttachmentInfo
+
+    app = await make_app(db_url)
+    try:
+        opened = await app.gateway.receive(msg("alice", "printer broken", "m-1"))
+        shot = AttachmentInfo("fix.png", "image/png", 2048, "https://files.example/fix.png")
+        log = AttachmentInfo("debug.log", "text/plain", 10, "https://files.example/debug.log")
+        await app.gateway.receive(
+            msg("bob", "try this", "m-2", ticket_ref=opened.ref, attachments=(shot,))
+        )
+        await app.gateway.receive(
+            msg(
+                "bob",
+                "internal log",
+                "m-3",
+                ticket_ref=opened.ref,
+                internal=True,
+                attachments=(log,),
+            )
+        )
+        async with app.engine.connect() as conn:
+            kept = (
+                await conn.execute(
+                    select(t.messages.c.text, t.messages.c.attachments)
+                    .where(t.messages.c.author_kind == "agent")
+                    .order_by(t.messages.c.id)
+                )
+            ).all()
+            relayed = (
+                await conn.execute(
+                    select(t.outbox.c.payload, t.outbox.c.text).where(
+                        t.outbox.c.kind == "reply", t.outbox.c.audience == "customer"
+                    )
+                )
+            ).all()
+        assert [(k.text, [a["filename"] for a in k.attachments]) for k in kept] == [
+            ("try this", ["fix.png"]),
+            ("internal log", ["debug.log"]),
+        ]
+        assert len(relayed) == 1
+        assert relayed[0].payload["attachments"][0]["url"] == "https://files.example/fix.png"
+        assert "debug.log" not in str(relayed[0].payload)
+    finally:
+        await app.stop()
