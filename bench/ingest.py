@@ -6,6 +6,7 @@ new tickets). The database is preloaded with --preload tickets (kept between run
 bench/.data/) so lookups run against a realistic table. Prints throughput and latency.
 
     .venv/bin/python bench/ingest.py                      # SQLite, 100k tickets, 20k messages
+    .venv/bin/python bench/ingest.py --rate 1000          # open loop: 1,000 messages/s offered
     .venv/bin/python bench/ingest.py --url postgresql+asyncpg://postgres@127.0.0.1/deskbot_bench
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
 import random
@@ -107,13 +109,20 @@ async def preload(engine, count: int) -> int:  # type: ignore[no-untyped-def]
 
 
 async def run(
-    url: str, preload_count: int, messages: int, concurrency: int, reply_ratio: float, seed: int
+    url: str,
+    preload_count: int,
+    messages: int,
+    concurrency: int,
+    reply_ratio: float,
+    seed: int,
+    rate: float = 0.0,
 ) -> None:
     engine = create_engine(url)
     await migrate(engine)  # the benchmark's own database, kept between runs: bring it up to date
     await engine.dispose()
     app = await build_app(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
     await preload(app.engine, preload_count)
+    gc.freeze()  # as `deskbot run` does once started
     rng = random.Random(seed)
     run_id = f"{time.time_ns():x}"
     latencies: list[float] = []
@@ -121,38 +130,62 @@ async def run(
     for i in range(messages):
         queue.put_nowait(i)
 
+    def message(i: int) -> InboundMessage:
+        if rng.random() < reply_ratio:
+            n = rng.randint(1, preload_count)
+            who, conv = f"pre{n}", f"pre{n}"
+        else:
+            who, conv = f"{run_id}-c{i}", f"{run_id}-c{i}"
+        return InboundMessage(
+            "bench",
+            f"{run_id}-m{i}",
+            Identity("bench", who, who),
+            ConversationRef("bench", conv),
+            f"message {i}: the printer is on fire again",
+        )
+
+    async def timed(msg: InboundMessage, t0: float) -> None:
+        await app.gateway.receive(msg)
+        latencies.append(time.perf_counter() - t0)
+
     async def producer() -> None:
         while True:
             try:
                 i = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            if rng.random() < reply_ratio:
-                n = rng.randint(1, preload_count)
-                who, conv = f"pre{n}", f"pre{n}"
-            else:
-                who, conv = f"{run_id}-c{i}", f"{run_id}-c{i}"
-            msg = InboundMessage(
-                "bench",
-                f"{run_id}-m{i}",
-                Identity("bench", who, who),
-                ConversationRef("bench", conv),
-                f"message {i}: the printer is on fire again",
-            )
-            t0 = time.perf_counter()
-            await app.gateway.receive(msg)
-            latencies.append(time.perf_counter() - t0)
+            await timed(message(i), time.perf_counter())
 
-    started = time.perf_counter()
-    await asyncio.gather(*(producer() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
+    async def open_loop() -> None:
+        """Messages arrive on a schedule (Poisson, `rate` per second) whether or not the
+        earlier ones are done, as they do from many customers; latency counts from the
+        scheduled arrival, so a stall that delays later arrivals is not hidden."""
+        arrivals = random.Random(seed + 1)
+        due = time.perf_counter()
+        tasks = []
+        for i in range(messages):
+            due += arrivals.expovariate(rate)
+            pause = due - time.perf_counter()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            tasks.append(asyncio.create_task(timed(message(i), due)))
+        await asyncio.gather(*tasks)
+
+    started, cpu0 = time.perf_counter(), time.process_time()
+    if rate:
+        await open_loop()
+    else:
+        await asyncio.gather(*(producer() for _ in range(concurrency)))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
     await app.stop()
     latencies.sort()
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     print(f"database: {url.split('://')[0]}  preloaded tickets: {preload_count:,}")
     mix = f"replies to existing: {reply_ratio:.0%}"
-    print(f"messages: {messages:,}  concurrency: {concurrency}  {mix}")
+    load = f"offered {rate:,.0f}/s (open loop)" if rate else f"concurrency: {concurrency}"
+    print(f"messages: {messages:,}  {load}  {mix}")
     print(f"throughput: {messages / elapsed:,.0f} messages/s  ({elapsed:.2f} s)")
+    print(f"CPU per message (all threads of this process): {cpu / messages * 1000:.2f} ms")
     print(
         f"latency ms: p50 {p(0.50):.2f}  p90 {p(0.90):.2f}  p99 {p(0.99):.2f}  "
         f"max {latencies[-1] * 1000:.2f}  mean {statistics.mean(latencies) * 1000:.2f}"
@@ -199,12 +232,23 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--reply-ratio", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--rate", type=float, default=0.0, help="open loop: messages offered per second"
+    )
     ap.add_argument("--sql-profile", action="store_true", help="print the costliest statements")
     args = ap.parse_args()
     report = install_sql_profile() if args.sql_profile else None
     DATA.mkdir(exist_ok=True)
     asyncio.run(
-        run(args.url, args.preload, args.messages, args.concurrency, args.reply_ratio, args.seed)
+        run(
+            args.url,
+            args.preload,
+            args.messages,
+            args.concurrency,
+            args.reply_ratio,
+            args.seed,
+            args.rate,
+        )
     )
     if report:
         report()

@@ -8,6 +8,7 @@ and checks that SQLite and PostgreSQL produce the same report text.
     .venv/bin/python bench/report.py                       # both databases, 1M / 5M
     .venv/bin/python bench/report.py --tickets 100000 --skip-pg
     .venv/bin/python bench/report.py --years 3   # the same tickets over three years
+    .venv/bin/python bench/report.py --profile    # each aggregate alone, one at a time
 """
 
 from __future__ import annotations
@@ -184,6 +185,60 @@ async def bench(url: str, runs: int) -> dict[str, str]:
     return texts
 
 
+class Timed:
+    """The report repository with every aggregate run alone (a lock) and timed."""
+
+    def __init__(self, repo: Any) -> None:
+        self.repo, self.lock, self.times = repo, asyncio.Lock(), []  # type: ignore[var-annotated]
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.repo, name)
+        if not asyncio.iscoroutinefunction(attr):
+            return attr
+
+        async def timed(*args: Any, **kw: Any) -> Any:
+            async with self.lock:
+                began = time.perf_counter()
+                result = await attr(*args, **kw)
+                label = " ".join(str(a) for a in args if isinstance(a, str | type(None)))
+                self.times.append((time.perf_counter() - began, f"{name}({label})"))
+                return result
+
+        return timed
+
+
+async def profile(url: str, runs: int) -> None:
+    """Each aggregate of the two reports run alone: where the time goes."""
+    from bot.reports.figures import Scope
+    from bot.reports.periods import parse_period
+    from bot.reports.request import parse_request
+    from bot.reports.service import build_report, sla_policies_of
+
+    settings = Settings(database_url=url, leads="console:lead", _env_file=None,  # type: ignore[call-arg]
+                        report_timezone="UTC")  # fmt: skip
+    app = await build_app(settings, clock=FakeClock(NOW))
+
+    async def reports(uow: Any) -> Any:
+        return uow.reports
+
+    repo = await app.bus.query(reports)
+    policies = sla_policies_of(app.core.policy.sla)
+    for command in COMMANDS:
+        request = parse_request(command.removeprefix("report "))
+        period = parse_period(request.period, NOW, "UTC")
+        found: dict[str, list[float]] = {}
+        for _ in range(runs):
+            timed = Timed(repo)
+            await build_report(timed, request, period, Scope(), NOW, policies)
+            for seconds, label in timed.times:
+                found.setdefault(label, []).append(seconds)
+        total = sum(statistics.median(v) for v in found.values())
+        print(f"  /{command}: {total * 1000:.0f} ms one after another")
+        for label, values in sorted(found.items(), key=lambda kv: -statistics.median(kv[1])):
+            print(f"    {statistics.median(values) * 1000:7.1f} ms  {label}")
+    await app.stop()
+
+
 def cpu_probe() -> float:
     """Seconds for a fixed loop: ~0.2 on an idle core of this machine kind; more means the
     machine is shared with other work and every figure above is inflated alike."""
@@ -215,6 +270,7 @@ async def main() -> None:
     p.add_argument("--skip-pg", action="store_true")
     p.add_argument("--skip-sqlite", action="store_true")
     p.add_argument("--generate-only", action="store_true", help="fill the databases, time nothing")
+    p.add_argument("--profile", action="store_true", help="time each aggregate alone")
     args = p.parse_args()
     DATA.mkdir(exist_ok=True)
     print(f"machine: {machine()}")
@@ -231,6 +287,9 @@ async def main() -> None:
         if args.generate_only:
             continue
         print(f"  cpu probe before: {cpu_probe():.2f} s", flush=True)
+        if args.profile:
+            await profile(url, args.runs)
+            continue
         texts.append(await bench(url, args.runs))
         print(f"  cpu probe after: {cpu_probe():.2f} s", flush=True)
     if len(texts) == 2:

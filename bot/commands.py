@@ -6,7 +6,7 @@ Slack sub-commands, Discord app commands, console commands and `/help` are gener
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot import automation_runners as auto
@@ -226,9 +226,18 @@ TABLE: tuple[CommandSpec, ...] = (
         "reply",
         "Reply to the customer (public)",
         A,
-        _bus(lambda k: c.ReplyToTicket(k.actor, k.ticket_id, k.args["text"], k.conversation_key)),
+        _bus(
+            lambda k: c.ReplyToTicket(
+                k.actor,
+                k.ticket_id,
+                k.args["text"],
+                k.conversation_key,
+                attachments=tuple(asdict(a) for a in k.invocation.attachments),
+            )
+        ),
         (Arg("text", "text"),),
         ticket=True,
+        extra={"files": True},  # takes files sent with it (Discord: an attachment option)
     ),
     CommandSpec(
         "note",
@@ -327,7 +336,7 @@ TABLE: tuple[CommandSpec, ...] = (
     CommandSpec("history", "Show a ticket's audit history", A, _q("history"), ticket=True),
     CommandSpec(
         "list",
-        "List tickets (status: priority: queue: tag: assignee:me customer:)",
+        "List tickets (status: priority: queue:|queue:mine tag: assignee:me customer: due:1h)",
         A,
         _q("search", False),
         (Arg("filters", "text", optional=True),),
@@ -424,6 +433,14 @@ TABLE: tuple[CommandSpec, ...] = (
         A,
         auto.rules_test,
         (Arg("text", "text"),),
+        group="rules",
+    ),
+    CommandSpec(
+        "route",
+        "Run the routing rules again on a ticket (queue, priority, tags, SLA, assignee)",
+        A,
+        _bus(lambda k: ac.RerouteTicket(k.actor, k.ticket_id)),
+        ticket=True,
         group="rules",
     ),
     CommandSpec(

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     slack_http_path: str = "/slack/events"
     slack_rate_limit_retries: int = 3
     slack_status_reactions: bool = True
+    # keep shared Slack files here (empty: only their Slack links are kept); see docs/slack.md
+    slack_download_dir: str = ""
+    slack_download_max_bytes: int = 10_000_000
 
     discord_token: str | None = None
     discord_api_base: str | None = None
@@ -102,6 +105,8 @@ class Settings(BaseSettings):
     discord_status_reactions: bool = True
     discord_lock_sweep_seconds: float = 900.0
     discord_ready_timeout: float = 60.0
+    discord_shards: str = ""
+    discord_shard_ids: str = ""
 
     imap_host: str | None = None
     imap_port: int = 993

@@ -19,6 +19,7 @@ class Identity:
     email_verified: bool = False
     locale: str | None = None
     groups: tuple[str, ...] = ()
+    phone: str | None = None  # as the platform's profile gives it; shown to agents, never matched
 
     @property
     def name(self) -> str:
@@ -45,13 +46,18 @@ class ConversationRef:
 
 @dataclass(frozen=True)
 class AttachmentInfo:
-    """A file shared with a message; content is stored elsewhere (url) or not at all."""
+    """A file shared with a message; content is stored elsewhere (url) or not at all.
+
+    `link` is the file's page on the platform it was shared on (e.g. a Slack permalink) when
+    `url` is a copy kept on this machine (`file://`): people of that platform open the link,
+    everyone else gets the copy."""
 
     filename: str
     content_type: str = "application/octet-stream"
     size: int = 0
     url: str | None = None
     md5: str | None = None
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,9 @@ class CommandInvocation:
     conversation: ConversationRef | None = None
     context_ref: str | None = None
     invocation_id: str | None = None
+    # Files sent with the command (a Discord `/reply` with a file): commands that take files
+    # (`CommandSpec.extra["files"]`) carry them, the others ignore them.
+    attachments: tuple[AttachmentInfo, ...] = ()
 
 
 @dataclass(frozen=True)

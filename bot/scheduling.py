@@ -9,7 +9,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.domain.commands import Command, FireTimers
+from bot.domain.commands import Command, FireDueTimers, FireTimers
 from bot.messages import Identity
 from bot.services.messagebus import MessageBus
 from bot.services.ports import Clock
@@ -18,7 +18,7 @@ from bot.services.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 SYSTEM = Identity("system", "deskbot", "deskbot")
-GROUP = 50  # due tickets handled per transaction
+GROUP = 50  # due tickets per transaction when a batch failed and is retried in parts
 
 
 class Scheduler:
@@ -43,10 +43,13 @@ class Scheduler:
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Fire every timer due at ``now`` (claims, SLA alarms, reminders, auto-close, snoozes);
-        returns how many fired. Due tickets go through the bus in groups (one transaction per
-        group); each ticket is claimed by one worker only (see bot/services/timers.py)."""
+        returns how many fired. Each batch of due tickets is one command in one transaction:
+        claimed and loaded in one statement, written set-wise (see
+        bot/services/timers.py:fire_due_timers); each ticket is claimed by one worker only."""
         now = now or self.clock.now()
-        await self.reload_policies()
+        async with self.uow_factory() as uow:  # one read transaction when nothing is due
+            self._apply_policies(await uow.sla_policies.list())
+            due = await uow.tickets.due_for_timers(now)
         for job in self.jobs:
             try:
                 await job(now)
@@ -54,19 +57,27 @@ class Scheduler:
                 log.exception("scheduled job %r failed", job)
         fired = 0
         seen: set[int] = set()
-        while True:
+        while due:
+            seen.update(due)
+            fired += await self._fire(due, now)
             async with self.uow_factory() as uow:
                 due = [tid for tid in await uow.tickets.due_for_timers(now) if tid not in seen]
-            if not due:
-                return fired
-            seen.update(due)
-            for i in range(0, len(due), GROUP):
-                commands: list[Command] = [
-                    FireTimers(SYSTEM, tid, now) for tid in due[i : i + GROUP]
-                ]
-                for result in await self.bus.handle_group(commands):
-                    if isinstance(result, int):
-                        fired += result
+        return fired
+
+    async def _fire(self, due: list[int], now: datetime) -> int:
+        try:
+            return int(await self.bus.handle(FireDueTimers(SYSTEM, tuple(due), now)))
+        except Exception:
+            # One bad ticket must not hold up the rest: the old way, a transaction per group
+            # and, if a group fails, per ticket, so only the bad one fails (and is logged).
+            log.exception("firing %d due tickets together failed; trying them apart", len(due))
+        fired = 0
+        for i in range(0, len(due), GROUP):
+            commands: list[Command] = [FireTimers(SYSTEM, tid, now) for tid in due[i : i + GROUP]]
+            for result in await self.bus.handle_group(commands):
+                if isinstance(result, int):
+                    fired += result
+        return fired
 
     async def next_due(self) -> datetime | None:
         """The earliest timer of any kind, past or future (console scripts step the clock)."""
@@ -92,7 +103,9 @@ class Scheduler:
     async def reload_policies(self) -> None:
         """Policies changed with `/sla set` on another worker apply here too."""
         async with self.uow_factory() as uow:
-            rows = await uow.sla_policies.list()
+            self._apply_policies(await uow.sla_policies.list())
+
+    def _apply_policies(self, rows: list[Any]) -> None:
         if rows != self._policy_rows:
             self._policy_rows = rows
             self.bus.core.policy.sla.apply_overrides(rows)

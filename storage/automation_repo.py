@@ -113,6 +113,16 @@ class RatingRepository:
         stmt = select(t.ratings).where(t.ratings.c.ticket_id == ticket_id)
         return (await self._conn.execute(stmt)).first()
 
+    async def scores(self, ticket_ids: list[int]) -> dict[int, int]:
+        """Ratings given, by ticket, for the cards of a batch (one query)."""
+        if not ticket_ids:
+            return {}
+        c = t.ratings.c
+        stmt = select(c.ticket_id, c.score).where(
+            c.ticket_id.in_(list(dict.fromkeys(ticket_ids))), c.score.is_not(None)
+        )
+        return {r.ticket_id: r.score for r in await self._conn.execute(stmt)}
+
     async def last_survey(self, customer_id: int) -> datetime | None:
         c = t.ratings.c
         stmt = select(func.max(c.survey_sent_at)).where(c.customer_id == customer_id)

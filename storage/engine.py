@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -14,6 +15,12 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def dump_json(value: Any) -> str:
+    """JSON columns (history data, outbox payloads, tags) are written on every message: orjson
+    is several times faster than the standard library here; int keys become strings as with json."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine. On SQLite: WAL, foreign keys, busy timeout, and `BEGIN IMMEDIATE`.
 
@@ -21,6 +28,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     two concurrent read-then-write transactions deadlock; taking the lock at BEGIN serialises
     writers instead, and also makes SAVEPOINT work as documented.
     """
+    kwargs.setdefault("json_serializer", dump_json)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.kb_text import coverage, query_terms
 from storage import tables as t
+from storage.bulk import insert_many
 
 _SQLITE_SEARCH = text(
     "SELECT a.id, bm25(kb_fts, 10.0, 1.0, 5.0, 5.0) AS score FROM kb_fts "
@@ -24,6 +25,14 @@ _PG_SEARCH = text(
     "WHERE a.search @@ q AND a.state IN :states AND a.visibility IN :vis "
     "ORDER BY score DESC, a.id LIMIT :n"
 ).bindparams(bindparam("states", expanding=True), bindparam("vis", expanding=True))
+
+
+_SUGGESTIONS_MANY = (
+    select(t.kb_articles, t.kb_suggestions.c.solved_at, t.kb_suggestions.c.ticket_id)
+    .join(t.kb_suggestions, t.kb_suggestions.c.article_id == t.kb_articles.c.id)
+    .where(t.kb_suggestions.c.ticket_id.in_(bindparam("tids", expanding=True)))
+    .order_by(t.kb_suggestions.c.ticket_id, t.kb_suggestions.c.rank)
+)
 
 
 def _coverage(article: Any, terms: list[str]) -> int:
@@ -124,7 +133,7 @@ class KbRepository:
 
     async def flush(self) -> None:
         if self._pending:
-            await self._conn.execute(insert(t.kb_suggestions), self._pending)
+            await insert_many(self._conn, t.kb_suggestions, self._pending)
             self._pending = []
 
     async def suggestions(self, ticket_id: int) -> list[Any]:
@@ -141,6 +150,16 @@ class KbRepository:
         rows = list((await self._conn.execute(stmt)).all())
         self._offered[ticket_id] = rows
         return rows
+
+    async def prefetch_suggestions(self, ticket_ids: list[int]) -> None:
+        """Answer `suggestions` for many tickets with one query (cards of a batch)."""
+        wanted = [tid for tid in dict.fromkeys(ticket_ids) if tid not in self._offered]
+        if not wanted:
+            return
+        for tid in wanted:
+            self._offered[tid] = []
+        for row in (await self._conn.execute(_SUGGESTIONS_MANY, {"tids": wanted})).all():
+            self._offered[row.ticket_id].append(row)
 
     async def mark_solved(self, ticket_id: int, article_id: int, at: datetime) -> None:
         s = t.kb_suggestions.c

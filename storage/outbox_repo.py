@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, true, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
+from storage.bulk import insert_many
 
 _IN_FLIGHT = ("queued", "sending")
 _OUTBOX_INSERT = insert(t.outbox)
+_FAILED_COUNTS = (
+    select(t.outbox.c.ticket_id, func.count().label("n"))
+    .where(
+        t.outbox.c.ticket_id.in_(bindparam("tids", expanding=True)),
+        t.outbox.c.status == "failed",
+    )
+    .group_by(t.outbox.c.ticket_id)
+)
 
 
 class OutboxRepository:
@@ -29,7 +38,7 @@ class OutboxRepository:
 
     async def flush(self) -> None:
         if self._pending:
-            await self._conn.execute(_OUTBOX_INSERT, self._pending)
+            await insert_many(self._conn, t.outbox, self._pending)
             self._pending = []
 
     async def claim_due(
@@ -125,6 +134,13 @@ class OutboxRepository:
             .order_by(t.outbox.c.id)
         )
         return list((await self._conn.execute(stmt)).all())
+
+    async def failed_counts(self, ticket_ids: list[int]) -> dict[int, int]:
+        """Failed deliveries per ticket, for the cards of a batch (tickets with none left out)."""
+        if not ticket_ids:
+            return {}
+        rows = await self._conn.execute(_FAILED_COUNTS, {"tids": list(dict.fromkeys(ticket_ids))})
+        return {r.ticket_id: r.n for r in rows}
 
     async def by_external(self, platform: str, external_ids: list[str]) -> list[Any]:
         """Rows we delivered whose platform ids are among `external_ids` (mail Message-IDs)."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import Agent, Customer, Role
 from bot.messages import Identity
 from storage import tables as t
+from storage.bulk import insert_many
 from storage.ids import IdAllocator
 from storage.records_repo import by_platform
 from storage.rows import agent_from_row, customer_from_row
@@ -22,6 +23,9 @@ _CUSTOMER_BY_IDENTITY = (
     .where(t.identities.c.platform == bindparam("p"), t.identities.c.external_id == bindparam("x"))
 )
 _CUSTOMER_BY_ID = select(t.customers).where(t.customers.c.id == bindparam("cid"))
+_CUSTOMERS_BY_IDS = select(t.customers).where(
+    t.customers.c.id.in_(bindparam("cids", expanding=True))
+)
 _CUSTOMER_INSERT = insert(t.customers)
 _CUSTOMERS_BY_IDENTITIES = (
     select(t.customers, t.identities.c.platform, t.identities.c.external_id)
@@ -104,10 +108,10 @@ class CustomerRepository:
     async def flush(self) -> None:
         """Write customers and identities created in this unit (customers first: FK)."""
         if self._pending_customers:
-            await self._conn.execute(_CUSTOMER_INSERT, self._pending_customers)
+            await insert_many(self._conn, t.customers, self._pending_customers)
             self._pending_customers = []
         if self._pending_identities:
-            await self._conn.execute(_IDENTITY_INSERT, self._pending_identities)
+            await insert_many(self._conn, t.identities, self._pending_identities)
             self._pending_identities = []
 
     async def _resolve(self, customer: Customer, row: object) -> Customer:
@@ -138,6 +142,13 @@ class CustomerRepository:
         customer = await self._resolve(customer_from_row(row), row)
         self._cache[customer_id] = customer
         return customer
+
+    async def prefetch_ids(self, customer_ids: list[int]) -> None:
+        """Answer `get` for many customers with one query (cards of a batch of tickets)."""
+        wanted = [cid for cid in dict.fromkeys(customer_ids) if cid not in self._cache]
+        if wanted:
+            for row in (await self._conn.execute(_CUSTOMERS_BY_IDS, {"cids": wanted})).all():
+                self._cache[row.id] = await self._resolve(customer_from_row(row), row)
 
     async def find(self, handle: str) -> Customer | None:
         """By identity id, email or exact name — for admin commands."""
@@ -185,6 +196,7 @@ class CustomerRepository:
                 customer_id=customer_id,
                 display_name=identity.display_name,
                 email=identity.email,
+                phone=identity.phone,
             )
         )
         self._by_identity[(identity.platform, identity.external_id)] = customer_id
@@ -197,6 +209,22 @@ class CustomerRepository:
             )
         )
         return [(r.platform, r.external_id) for r in rows]
+
+    async def contacts(self, customer_id: int) -> list[str]:
+        """Each identity's email and phone, where known: `email · phone (platform)`."""
+        await self.flush()
+        i = t.identities.c
+        rows = await self._conn.execute(
+            select(i.platform, i.email, i.phone)
+            .where(i.customer_id == customer_id, or_(i.email.is_not(None), i.phone.is_not(None)))
+            .order_by(i.id)
+        )
+        found: list[str] = []
+        for r in rows:
+            line = f"{' · '.join(v for v in (r.email, r.phone) if v)} ({r.platform})"
+            if line not in found:
+                found.append(line)
+        return found
 
     async def merge(self, source_id: int, target_id: int) -> None:
         """Join two records: identities and tickets move to the target; the source points at it."""

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
+from storage.bulk import insert_many
 
 _SEEN = select(t.messages.c.ticket_id).where(
     t.messages.c.platform == bindparam("p"), t.messages.c.external_id == bindparam("x")
@@ -102,7 +103,7 @@ class MessageRepository:
 
     async def flush(self) -> None:
         if self._pending:
-            await self._conn.execute(_MESSAGE_INSERT, self._pending)
+            await insert_many(self._conn, t.messages, self._pending)
             self._pending = []
             self._pending_keys = {}
 
@@ -159,8 +160,19 @@ class HistoryRepository:
 
     async def flush(self) -> None:
         if self._pending:
-            await self._conn.execute(_HISTORY_INSERT, self._pending)
+            await insert_many(self._conn, t.history, self._pending)
             self._pending = []
+
+    async def routed_sla(self, ticket_id: int) -> bool:
+        """Whether a routing rule named the ticket's SLA policy (its `routed` row says so)."""
+        if any(
+            r["ticket_id"] == ticket_id and r["kind"] == "routed" and (r["data"] or {}).get("sla")
+            for r in self._pending
+        ):
+            return True
+        c = t.history.c
+        stmt = select(c.data).where(c.ticket_id == ticket_id, c.kind == "routed")
+        return any((r.data or {}).get("sla") for r in await self._conn.execute(stmt))
 
     async def for_tickets(self, ticket_ids: Sequence[int]) -> list[Any]:
         stmt = (

@@ -43,6 +43,9 @@ class Reader:
             if self.pg:
                 async with self.engine.connect() as conn:
                     await conn.execute(text("SET LOCAL work_mem = '64MB'"))  # in-memory sorts
+                    # JIT compiling a report query took longer than running it (2 s for the
+                    # tag counts on 1M tickets, measured with EXPLAIN ANALYZE)
+                    await conn.execute(text("SET LOCAL jit = off"))
                     return [tuple(r) for r in (await conn.execute(stmt)).all()]
             sql, params = self._sqlite(stmt)
             async with self._sqlite_connection() as db, db.execute(sql, params) as cursor:

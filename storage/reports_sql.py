@@ -9,6 +9,7 @@ picks the same row, so both databases report identical figures on the same data.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -83,14 +84,21 @@ def _search(column: Any, windows: Sequence[Window], lo: int, hi: int) -> Any:
 
 
 JULIAN_EPOCH = 2440587.5  # julianday('1970-01-01')
+# unixepoch() (SQLite 3.38+) is 3× cheaper than julianday() over 150,000 rows; it rounds the
+# fraction to milliseconds, so it is given the whole second (the first 19 characters) alone.
+UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
 
 
 def julian_seconds(column: Any) -> ColumnElement[Any]:
-    """SQLite: a stored timestamp truncated to the second, as (floating) seconds since 1970.
+    """SQLite: a stored timestamp truncated to the second, as seconds since 1970.
 
-    julianday() is off by at most ~1e-5 s, so rounding recovers the exact whole second.
+    An integer with unixepoch(); julianday() is off by at most ~1e-5 s, so rounding the
+    float recovers the exact whole second.
     """
-    return (func.julianday(func.substr(column, 1, 19)) - JULIAN_EPOCH) * 86400.0
+    second = func.substr(column, 1, 19)
+    if UNIXEPOCH:
+        return func.unixepoch(second)
+    return (func.julianday(second) - JULIAN_EPOCH) * 86400.0
 
 
 SHIFT, OFFSET = 41, 1 << 40  # group code and value packed in one int64 for a single sort
@@ -153,7 +161,9 @@ def sample_durations(
         codes, keys = _codes([r[3 + i] for r in rows], numeric=group == "agent")
         plans.append((group, period * len(keys) + codes, keys))
     for group, codes, keys in plans:
-        walls, buses = _percentiles(codes, wall), _percentiles(codes, business)
+        walls = _percentiles(codes, wall)
+        # the chart's days show wall times only: no business sort for them
+        buses = {} if group == "day" else _percentiles(codes, business)
         for code in walls.keys() | buses.keys():
             if group == "day" and code < 0:
                 continue  # the previous period has no days

@@ -10,12 +10,15 @@ from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Update
 
+from bot.domain import events as ev
 from bot.domain.errors import ConcurrencyConflict
 from bot.domain.model import Ticket
 from bot.domain.refs import RefFormat
 from bot.domain.status import Status
 from storage import tables as t
 from storage import timers_repo
+from storage.bulk import insert_many
+from storage.due_query import due_ticket_ids
 from storage.ids import IdAllocator
 from storage.rows import ticket_from_row, ticket_values
 
@@ -30,6 +33,9 @@ _BY_CONVERSATION = (
     .limit(1)
 )
 _INSERT = insert(t.tickets)
+_LOAD_MANY = _SELECT.where(t.tickets.c.id.in_(bindparam("tids", expanding=True)))
+# the timers' claim: lock the rows no other worker holds and read them, in one statement
+_LOCK_AND_LOAD = _LOAD_MANY.with_for_update(of=t.tickets, skip_locked=True)
 _LATEST_PER_CONVERSATION = _SELECT.where(
     t.tickets.c.id.in_(
         select(func.max(t.tickets.c.id))
@@ -64,6 +70,8 @@ class TicketRepository:
         self._conn = conn
         self.refs = refs
         self.seen: dict[int, Ticket] = {}
+        # tickets that recorded events not yet collected (ids keep first-event order)
+        self.eventful: dict[int, Ticket] = {}
         self._loaded_version: dict[int, int] = {}
         self._snapshot: dict[int, dict[str, Any]] = {}
         self._new: list[int] = []
@@ -71,16 +79,33 @@ class TicketRepository:
         self._ids = IdAllocator(conn, "tickets")
         self._sqlite = conn.dialect.name == "sqlite"
         self.timer_claims: set[int] = set()
+        # rows this transaction locked (FOR UPDATE) before reading them: nobody can change
+        # them until commit, so their version-checked UPDATEs may go out as one executemany
+        self._locked: set[int] = set()
 
     def _track(self, row: Any) -> Ticket:
         tid = row._mapping["id"]
         if tid in self.seen:
             return self.seen[tid]
         ticket = ticket_from_row(row, self.refs, row._mapping["assignee_name"])
+        ticket.on_event = self._note_event
         self.seen[tid] = ticket
         self._loaded_version[tid] = ticket.version
         self._snapshot[tid] = ticket_values(ticket)
         return ticket
+
+    def _note_event(self, ticket: Ticket) -> None:
+        self.eventful.setdefault(ticket.id, ticket)
+
+    def take_events(self) -> list[ev.Event]:
+        """Events recorded on loaded tickets since the last call, in order of the tickets' first."""
+        out: list[ev.Event] = []
+        while self.eventful:
+            tickets, self.eventful = list(self.eventful.values()), {}
+            for ticket in tickets:
+                out.extend(ticket.events)
+                ticket.events.clear()
+        return out
 
     async def get(self, ticket_id: int) -> Ticket | None:
         if ticket_id in self.seen:
@@ -116,6 +141,9 @@ class TicketRepository:
         ticket.ref = self.refs.format(new_id)
         for event in ticket.events:
             object.__setattr__(event, "ticket_id", new_id)
+        ticket.on_event = self._note_event
+        if ticket.events:
+            self.eventful[new_id] = ticket
         self.seen[new_id] = ticket
         self._loaded_version[new_id] = ticket.version
         self._snapshot[new_id] = values
@@ -132,14 +160,16 @@ class TicketRepository:
             rows.append({**values, "id": tid, "version": 1})
             self._snapshot[tid] = values
         self._new = []
-        await self._conn.execute(_INSERT, rows)
+        await insert_many(self._conn, t.tickets, rows)
 
     async def save_all(self) -> None:
         """Write new and changed tickets; a concurrent change makes the whole unit retry.
 
         On PostgreSQL each UPDATE checks the version it loaded. On SQLite this transaction has
         held the database's write lock since BEGIN IMMEDIATE, so nobody can have changed a row
-        we read: updates with the same changed columns go out as one executemany.
+        we read: updates with the same changed columns go out as one executemany. The same holds
+        on PostgreSQL for rows locked before they were read (the timers' claims): asyncpg
+        reports no row count for an executemany, and none is needed under the lock.
         """
         await self.flush_new()
         batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -152,7 +182,7 @@ class TicketRepository:
             changed = tuple(k for k, v in values.items() if self._snapshot[tid].get(k) != v)
             params = {f"v_{k}": values[k] for k in changed}
             params.update(v_new_version=loaded + 1, w_id=tid, w_version=loaded)
-            if self._sqlite:
+            if self._sqlite or tid in self._locked:
                 batches.setdefault(changed, []).append(params)
             else:
                 result = await self._conn.execute(_update_for(changed), params)
@@ -214,6 +244,16 @@ class TicketRepository:
             stmt = stmt.where(and_(*conds))
         stmt = stmt.order_by(t.tickets.c.id.desc()).limit(limit)
         return [self._track(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def due_before(
+        self, until: datetime, *, queues: Sequence[str] = (), limit: int = 20
+    ) -> list[Ticket]:
+        """Running tickets with an SLA due time at or before `until` (breached included)."""
+        ids = await due_ticket_ids(self._conn, until, queues, limit)
+        if not ids:
+            return []
+        rows = (await self._conn.execute(_SELECT.where(t.tickets.c.id.in_(ids)))).all()
+        return [self._track(r) for r in rows]
 
     async def due_claims(self, now: datetime, limit: int = 100) -> list[int]:
         stmt = (
@@ -286,12 +326,21 @@ class TicketRepository:
             return True
         return await timers_repo.claim_ticket(self._conn, ticket_id)
 
-    async def claim_many_for_timers(self, ticket_ids: list[int]) -> None:
-        """A group's claims in one statement, and the claimed tickets loaded in one more."""
-        claimed = await timers_repo.claim_tickets(self._conn, ticket_ids)
-        self.timer_claims.update(claimed)
-        wanted = [tid for tid in claimed if tid not in self.seen]
+    async def claim_many_for_timers(self, ticket_ids: list[int]) -> list[int]:
+        """Claim and load a group of due tickets in one statement; returns the ids this worker
+        got, in the order asked (PostgreSQL: FOR UPDATE SKIP LOCKED skips rows another worker
+        holds; SQLite: all of them, BEGIN IMMEDIATE already serialises writers)."""
+        wanted = [tid for tid in ticket_ids if tid not in self.seen]
+        if len(wanted) < len(ticket_ids):
+            # loaded before the lock (not the scheduler's path): lock them the plain way and
+            # let their version check catch a change made in between
+            stale = [tid for tid in ticket_ids if tid in self.seen]
+            self.timer_claims.update(await timers_repo.claim_tickets(self._conn, stale))
         if wanted:
-            stmt = _SELECT.where(t.tickets.c.id.in_(wanted))
-            for row in (await self._conn.execute(stmt)).all():
-                self._track(row)
+            stmt = _LOCK_AND_LOAD if not self._sqlite else _LOAD_MANY
+            for row in (await self._conn.execute(stmt, {"tids": wanted})).all():
+                ticket = self._track(row)
+                self.timer_claims.add(ticket.id)
+                if not self._sqlite:
+                    self._locked.add(ticket.id)
+        return [tid for tid in ticket_ids if tid in self.timer_claims]

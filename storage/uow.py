@@ -84,11 +84,7 @@ class SqlUnitOfWork:
 
     def collect_new_events(self) -> list[Event]:
         """Events recorded on loaded tickets since the last call, in order."""
-        out: list[Event] = []
-        for ticket in self.tickets.seen.values():
-            out.extend(ticket.events)
-            ticket.events.clear()
-        return out
+        return self.tickets.take_events()
 
     async def flush(self) -> None:
         await self.customers.flush()

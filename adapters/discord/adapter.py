@@ -18,7 +18,7 @@ import yarl
 from adapters.base import InFlightWork
 from adapters.discord import closing, commands, render
 from adapters.discord.channels import Channels
-from adapters.discord.client import DeskClient
+from adapters.discord.client import make_client
 from adapters.discord.config import PLATFORM, DiscordConfig, DiscordStartupError
 from adapters.discord.directory import Directory
 from adapters.discord.sender import DiscordSender
@@ -68,7 +68,7 @@ class DiscordAdapter(InFlightWork):
     def __init__(self, settings: Settings, **client_options: Any) -> None:
         self.cfg = DiscordConfig.from_settings(settings)
         self.client_options = client_options
-        self.client: discord.Client = DeskClient(self, **client_options)
+        self.client: discord.Client = make_client(self, **client_options)
         self.channels = Channels(self.client, self.cfg)
         self.directory = Directory(self.client, self.cfg)
         self.sender = DiscordSender(self)
@@ -107,10 +107,12 @@ class DiscordAdapter(InFlightWork):
         if self.cfg.gateway_url:
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.cfg.gateway_url)
         if self.client.is_closed():  # started again after stop (restart)
-            self.client = DeskClient(self, **self.client_options)
+            self.client = make_client(self, **self.client_options)
             self.channels.client = self.directory.client = self.client
         self._task = asyncio.create_task(self.client.start(self.cfg.token))
         await self._wait_ready()
+        if self.cfg.shard_ids:  # servers on other processes' shards are not in our cache
+            await self.channels.learn()
         missing = self.channels.missing()
         if missing:
             log.warning("Discord channels not visible to the bot (id or permissions): %s", missing)

@@ -16,10 +16,11 @@ from bot.formatting import from_discord, truncate
 
 log = logging.getLogger(__name__)
 
-STRING, USER, SUB_COMMAND = 3, 6, 1
+STRING, USER, SUB_COMMAND, ATTACHMENT = 3, 6, 1, 11
 MAX_COMMANDS = 100
 MAX_OPTIONS = 25
 TICKET_OPTION = "ticket"
+FILE_OPTION = "file"  # commands that take files (`extra["files"]`, e.g. /reply) get one
 TEXT_MAX = 4000  # a free-text option (Discord allows up to 6,000)
 AUTOCOMPLETE_NAMES = {"canned use": "name", "canned remove": "name"}  # canned answers
 
@@ -59,6 +60,15 @@ def options_for(spec: table.CommandSpec) -> list[dict[str, Any]]:
                 "required": False,
                 "autocomplete": True,
                 "description": "The ticket, e.g. T-12 (default: this thread's ticket)",
+            }
+        )
+    if spec.extra.get("files"):
+        opts.append(
+            {
+                "name": FILE_OPTION,
+                "type": ATTACHMENT,
+                "required": False,
+                "description": "A file to send with it",
             }
         )
     return sorted(opts, key=lambda o: not o["required"])[:MAX_OPTIONS]

@@ -29,6 +29,31 @@ def _ids(value: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _sharding(shards: str, shard_ids: str) -> dict[str, Any]:
+    """DESKBOT_DISCORD_SHARDS (empty, `auto` or a number) and DESKBOT_DISCORD_SHARD_IDS."""
+    value = shards.strip().lower()
+    count: int | None = None
+    if value == "auto":
+        count = 0
+    elif value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(
+                f"DESKBOT_DISCORD_SHARDS must be empty, auto or a number, not {shards!r}"
+            )
+        count = int(value)
+    ids = split_ids(shard_ids)
+    if ids and not count:
+        raise ValueError(
+            "DESKBOT_DISCORD_SHARD_IDS needs the total in DESKBOT_DISCORD_SHARDS (a number)"
+        )
+    if any(not i.isdigit() or int(i) >= (count or 0) for i in ids):
+        raise ValueError(
+            f"DESKBOT_DISCORD_SHARD_IDS must be numbers below DESKBOT_DISCORD_SHARDS ({count}), "
+            f"not {shard_ids!r}"
+        )
+    return {"shards": count, "shard_ids": tuple(dict.fromkeys(int(i) for i in ids))}
+
+
 @dataclass(frozen=True)
 class DiscordConfig:
     """Everything the adapter reads from Settings.
@@ -56,6 +81,8 @@ class DiscordConfig:
     status_reactions: bool = True
     lock_sweep_seconds: float = 900.0
     ready_timeout: float = 60.0
+    shards: int | None = None  # None: one gateway connection; 0: as Discord recommends
+    shard_ids: tuple[int, ...] = ()  # the shards this process runs (empty: all of them)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DiscordConfig:
@@ -91,6 +118,7 @@ class DiscordConfig:
             status_reactions=settings.discord_status_reactions,
             lock_sweep_seconds=settings.discord_lock_sweep_seconds,
             ready_timeout=settings.discord_ready_timeout,
+            **_sharding(settings.discord_shards, settings.discord_shard_ids),
         )
         if cfg.ticket_parents and not cfg.message_content:
             raise ValueError(

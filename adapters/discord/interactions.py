@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import commands, render
+from adapters.discord.answers import Own, answer
 from adapters.discord.config import PLATFORM
 from adapters.discord.intake import open_thread, resolve_channel
 from adapters.discord.translate import (
@@ -23,13 +24,14 @@ from adapters.discord.translate import (
     command_path,
     display_name,
     modal_values,
+    option_files,
     place_of,
     thread_conversation,
 )
 from bot import commands as table
 from bot.domain.errors import DomainError
 from bot.domain.model import Role
-from bot.messages import CommandInvocation, Identity, InboundMessage
+from bot.messages import AttachmentInfo, CommandInvocation, Identity, InboundMessage, Reply
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -38,21 +40,7 @@ log = logging.getLogger(__name__)
 
 P = render.PREFIX
 AUTOCOMPLETE_WITHIN = 2.0
-MAX_FOLLOWUPS = 5
 SIMPLE = {"claim", "close", "reopen"}  # card/status buttons that run `<verb> <ref>`
-
-
-class Own(str):
-    """Discord markdown this adapter wrote itself (a channel link): shown as it is."""
-
-
-async def answer(interaction: discord.Interaction, text: str) -> None:
-    """The core's answer as ephemeral follow-ups (only the person who asked sees them)."""
-    chunks = [text[: render.CONTENT]] if isinstance(text, Own) else render.bodies(text)
-    if len(chunks) > MAX_FOLLOWUPS:
-        chunks = [*chunks[: MAX_FOLLOWUPS - 1], "… (cut: ask for less, e.g. with filters)"]
-    for chunk in chunks:
-        await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=render.QUIET)
 
 
 async def _place(adapter: DiscordAdapter, interaction: discord.Interaction) -> Place:
@@ -69,7 +57,8 @@ async def run_line(
     spec: table.CommandSpec | None = None,
     explicit_ticket: str | None = None,
     values: dict[str, Any] | None = None,
-) -> str:
+    files: tuple[AttachmentInfo, ...] = (),
+) -> Reply:
     """Run a command line for the person who interacted; the ticket comes from the option,
     else from where they are (a ticket thread, a staff thread, a DM)."""
     gateway = adapter.gateway
@@ -91,8 +80,9 @@ async def run_line(
         conversation=conversation,
         context_ref=context_ref,
         invocation_id=str(interaction.id),
+        attachments=files,
     )
-    return (await gateway.execute(invocation)).text
+    return await gateway.execute(invocation)
 
 
 async def _record_people(
@@ -138,6 +128,7 @@ async def on_interaction(adapter: DiscordAdapter, interaction: discord.Interacti
         await interaction.response.send_modal(render.TicketModal())
         return
     await interaction.response.defer(ephemeral=True, thinking=True)  # within 3 s, always
+    text: str | Reply
     try:
         if kind == discord.InteractionType.application_command:
             text = await app_command(adapter, interaction, data)
@@ -148,12 +139,12 @@ async def on_interaction(adapter: DiscordAdapter, interaction: discord.Interacti
     except Exception:
         log.exception("interaction %s failed", interaction.id)
         text = "Sorry, that did not work. Please try again in a moment."
-    await answer(interaction, text)
+    await answer(adapter, interaction, text)
 
 
 async def app_command(
     adapter: DiscordAdapter, interaction: discord.Interaction, data: dict[str, Any]
-) -> str:
+) -> str | Reply:
     path, values, _ = command_path(data)
     spec = commands.spec_for(path)
     if spec is None:
@@ -161,14 +152,22 @@ async def app_command(
     if spec.name == "new":
         return await open_new(adapter, interaction, str(values.get("subject") or ""))
     ticket = values.pop(commands.TICKET_OPTION, None)
+    file_id = values.pop(commands.FILE_OPTION, None)
+    files = option_files(data, [file_id]) if file_id is not None else ()
     return await run_line(
-        adapter, interaction, spec.name, spec=spec, explicit_ticket=ticket, values=values
+        adapter,
+        interaction,
+        spec.name,
+        spec=spec,
+        explicit_ticket=ticket,
+        values=values,
+        files=files,
     )
 
 
 async def button(
     adapter: DiscordAdapter, interaction: discord.Interaction, custom_id: str, data: dict[str, Any]
-) -> str:
+) -> str | Reply:
     verb, _, rest = custom_id.removeprefix(P).partition(":")
     if verb in SIMPLE:
         return await run_line(adapter, interaction, f"{verb} {rest}")

@@ -20,6 +20,7 @@ SOURCE_CHUNK = 1900  # markdown per message before conversion (neutralising adds
 EMBED_TITLE, EMBED_DESCRIPTION, FIELD_VALUE, FOOTER = 256, 4096, 1024, 2048
 EMBED_TOTAL = 6000
 BUTTON_LABEL = 80
+CUSTOM_ID = 100
 PREFIX = "deskbot:"  # every custom_id this bot owns
 QUIET = discord.AllowedMentions.none()
 
@@ -77,11 +78,18 @@ def bodies(markdown: str, prefix: str = "") -> list[str]:
 
 
 def buttons(specs: list[dict[str, Any]]) -> StaticView | None:
-    """Buttons from an outbound payload ({"label", "command", "style"}): each runs its
-    command line for whoever clicks it (the core checks roles)."""
+    """Buttons from an outbound payload ({"label", "command", "style"}): survey scores, "This
+    solved it". Each runs its command line as whoever clicks it, with that person's role (the
+    core checks who may), so a click needs no state here and works after a restart."""
     view = StaticView()
+    seen: set[str] = set()
     for spec in specs[:5]:
-        custom_id = truncate(f"{PREFIX}run:{spec.get('command', '')}", 100, "")
+        custom_id = f"{PREFIX}run:{spec.get('command', '')}"
+        # Cut, it would run another command; twice, Discord refuses the whole message. The
+        # text says how to answer without buttons either way.
+        if len(custom_id) > CUSTOM_ID or custom_id in seen:
+            continue
+        seen.add(custom_id)
         style = discord.ButtonStyle.primary if spec.get("style") == "primary" else None
         view.add_item(
             discord.ui.Button(

@@ -114,8 +114,19 @@ class DiscordSender:
             prefix = f"**{render.name(str(m.payload.get('agent_name') or 'Support'))}:** "
         channel = target_channel(conv)
         view = render.buttons(list(m.payload.get("buttons") or []))
-        msg = await self.post(channel, render.bodies(m.text, prefix), view=view)
+        found, text = await self._files(m)
+        msg = await self.post(channel, render.bodies(text, prefix), view=view, attachments=found)
         return DeliveryResult(f"{channel}:{msg.id}")
+
+    async def _files(self, m: Outbound) -> tuple[list[discord.File], str]:
+        """Files that ride with the message ({filename, content_type, size, url}), copied
+        within the upload limit; the text gains a notice (with the link) for the others."""
+        items = list(m.payload.get("attachments") or [])
+        if not items:
+            return [], m.text
+        limit = self.adapter.cfg.upload_limit
+        found, notices = await files.prepare(self.adapter.session, items, limit)
+        return found, "\n".join([m.text, *notices]) if notices else m.text
 
     async def dm_channel(self, user_id: int) -> int:
         cache = self.adapter.dm_channels
@@ -143,10 +154,7 @@ class DiscordSender:
 
     async def _to_staff(self, m: Outbound) -> DeliveryResult:
         """Relayed customer messages, notes and notices go to the card's staff-only thread."""
-        items = list(m.payload.get("attachments") or [])
-        limit = self.adapter.cfg.upload_limit
-        found, notices = await files.prepare(self.adapter.session, items, limit)
-        text = "\n".join([m.text, *notices]) if notices else m.text
+        found, text = await self._files(m)
         anchor = split_ref(m.card_external_id)
         if anchor is not None:
             try:
@@ -154,7 +162,7 @@ class DiscordSender:
                 return DeliveryResult(f"{anchor[1]}:{msg.id}")
             except discord.NotFound:
                 log.info("staff thread of %s is gone; posting in the staff channel", m.ticket)
-                found, _ = await files.prepare(self.adapter.session, items, limit)
+                found, _ = await self._files(m)  # the copies were used up by the failed post
         channel = self._staff_channel(m)
         prefix = f"**{render.name(m.ticket)}** · " if m.ticket else ""
         msg = await self.post(channel, render.bodies(text, prefix), attachments=found)

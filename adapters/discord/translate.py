@@ -122,6 +122,25 @@ def attachments(message: discord.Message) -> tuple[AttachmentInfo, ...]:
     )
 
 
+def option_files(data: dict[str, Any], ids: list[Any]) -> tuple[AttachmentInfo, ...]:
+    """Attachment options of an app command (their values are ids into `resolved`)."""
+    resolved = (data.get("resolved") or {}).get("attachments") or {}
+    out = []
+    for aid in ids:
+        a = resolved.get(str(aid))
+        if not isinstance(a, dict):
+            continue
+        out.append(
+            AttachmentInfo(
+                filename=str(a.get("filename") or "file"),
+                content_type=str(a.get("content_type") or "application/octet-stream"),
+                size=int(a.get("size") or 0),
+                url=a.get("url") or a.get("proxy_url"),
+            )
+        )
+    return tuple(out)
+
+
 def subject_of(text: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return first[:80] or "Support request"

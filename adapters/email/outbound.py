@@ -13,6 +13,7 @@ from html import escape
 import aiosmtplib
 
 from adapters.email.config import EmailConfig
+from adapters.email.files_out import attach, files_html, files_text, shared_files
 from bot.formatting import to_email_html, to_plain
 from bot.messages import DeliveryError, Outbound
 from bot.services.threads import ThreadMessage
@@ -106,13 +107,17 @@ def compose(out: Outbound, thread: Sequence[ThreadMessage], cfg: EmailConfig) ->
         msg["X-Deskbot-Ticket"] = out.ticket
     footer = f"{cfg.from_name} · {out.ticket}" if out.ticket else cfg.from_name
     signed = f"{agent}\n{footer}" if agent else footer
-    msg.set_content(f"{to_plain(out.text)}\n\n-- \n{signed}\n")
+    # Files an agent shared with the reply: listed in the body, attached when kept here.
+    files = shared_files(out.payload, cfg.attachment_max_bytes)
+    listed = f"\n\n{files_text(files)}" if files else ""
+    msg.set_content(f"{to_plain(out.text)}{listed}\n\n-- \n{signed}\n")
     html_sig = "<br>".join(escape(line) for line in signed.splitlines())
     msg.add_alternative(
-        f'<html><body>{to_email_html(out.text)}\n<p style="color:#666">-- <br>{html_sig}</p>'
-        "</body></html>",
+        f"<html><body>{to_email_html(out.text)}\n{files_html(files)}"
+        f'<p style="color:#666">-- <br>{html_sig}</p></body></html>',
         subtype="html",
     )
+    attach(msg, files)
     return Composed(msg, mailbox, [*to, *cc], message_id)
 
 

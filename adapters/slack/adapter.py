@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.base import InFlightWork
 from adapters.slack.config import PLATFORM, SlackConfig
 from adapters.slack.directory import Directory
+from adapters.slack.downloads import FileKeeper
 from adapters.slack.ordering import RecentIds, Sequencer
 from adapters.slack.sender import SlackSender
 from bot.config import Settings
@@ -60,6 +61,7 @@ class SlackAdapter(InFlightWork):
         self.client = client or make_client(self.cfg)
         self.directory = Directory(self.client, self.cfg.role_groups)
         self.sender = SlackSender(self.client, self.cfg)
+        self.keeper = FileKeeper(self.cfg)  # shared files: links, or copies when configured
         self._gateway: Gateway | None = None
         self._runner: web.AppRunner | None = None
         self._socket: Any = None

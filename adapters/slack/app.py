@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from adapters.slack import commands, intake, interactive
@@ -28,24 +31,12 @@ def build_bolt_app(adapter: SlackAdapter) -> AsyncApp:
         process_before_response=False,
     )
 
-    @app.middleware
-    async def drop_redeliveries(body: dict[str, Any], next: Any, request: Any) -> Any:
-        # Messages are idempotent in the core by (channel, ts); this also covers mentions and
-        # reactions. A middleware must return a response or call next(), else bolt answers 404.
-        if isinstance(body, dict) and body.get("type") == "app_rate_limited":
-            # Over 30,000 events an hour Slack drops events for a minute and says so.
-            log.warning("Slack is rate-limiting events for this app: %s", body)
-            return BoltResponse(status=200, body="")
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id and not adapter.recent_events.add(str(event_id)):
-            retry = (request.headers.get("x-slack-retry-num") or ["?"])[0]
-            log.info("duplicate event %s (retry %s) skipped", event_id, retry)
-            return BoltResponse(status=200, body="")
-        return await next()
-
-    intake.register(app, adapter)
+    app.use(DropRedeliveries(adapter))
+    # Slash commands first: bolt tries listeners in registration order, and each matcher it
+    # tries costs time on the ack path (measured with bench/slack_ack.py).
     commands.register(app, adapter)
     interactive.register(app, adapter)
+    intake.register(app, adapter)
 
     @app.event(re.compile(".*"))
     async def other_events() -> None:
@@ -53,3 +44,33 @@ def build_bolt_app(adapter: SlackAdapter) -> AsyncApp:
         return None
 
     return app
+
+
+class DropRedeliveries(AsyncMiddleware):
+    """Events API redeliveries (same event_id) and rate-limit notices end here with a 200.
+
+    Messages are idempotent in the core by (channel, ts); this also covers mentions and
+    reactions. A middleware class, not a decorated function: bolt then calls it directly,
+    without building keyword arguments for every request (the ack path stays short)."""
+
+    def __init__(self, adapter: SlackAdapter) -> None:
+        self.adapter = adapter
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
+        if isinstance(body, dict) and body.get("type") == "app_rate_limited":
+            # Over 30,000 events an hour Slack drops events for a minute and says so.
+            log.warning("Slack is rate-limiting events for this app: %s", body)
+            return BoltResponse(status=200, body="")
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if event_id and not self.adapter.recent_events.add(str(event_id)):
+            retry = (req.headers.get("x-slack-retry-num") or ["?"])[0]
+            log.info("duplicate event %s (retry %s) skipped", event_id, retry)
+            return BoltResponse(status=200, body="")
+        return await next()

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import render
 from adapters.slack.config import PLATFORM
+from adapters.slack.files import reply_with_files
 from adapters.slack.translate import command_text, mention_command, place_of
 from bot import commands as table
 from bot.formatting import escape_slack
@@ -160,7 +161,7 @@ def register(app: AsyncApp, adapter: SlackAdapter) -> None:
             ts = str(event.get("ts") or "")
             thread = event.get("thread_ts")
             place = place_of(channel, ts, thread, event.get("channel_type"), cfg)
-            reply = await run(
+            reply = await reply_with_files(adapter, event, command, place) or await run(
                 adapter, user, command, place.conversation, invocation_id=body.get("event_id")
             )
             text = reply.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, split_ids
@@ -44,6 +45,9 @@ class SlackConfig:
     status_reactions: bool = True
     # Slack user-group ids (S…) named in the role settings: membership makes someone an agent.
     role_groups: tuple[str, ...] = ()
+    # Shared files are downloaded here (None: only their links are kept), up to this size.
+    download_dir: Path | None = None
+    download_max_bytes: int = 10_000_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackConfig:
@@ -84,6 +88,8 @@ class SlackConfig:
             rate_limit_retries=settings.slack_rate_limit_retries,
             status_reactions=settings.slack_status_reactions,
             role_groups=groups,
+            download_dir=Path(settings.slack_download_dir) if settings.slack_download_dir else None,
+            download_max_bytes=settings.slack_download_max_bytes,
         )
 
     @property

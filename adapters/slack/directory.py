@@ -102,6 +102,7 @@ class Directory:
             email_verified=bool(email),
             locale=data.get("locale"),
             groups=await self.groups_of(user_id),
+            phone=profile.get("phone") or None,
         )
 
     def name(self, user_id: str) -> str | None:

@@ -12,7 +12,6 @@ from adapters.slack.commands import answer, tell
 from adapters.slack.config import PLATFORM
 from adapters.slack.translate import (
     Place,
-    attachments,
     event_kind,
     mention_command,
     message_id,
@@ -50,6 +49,7 @@ async def ingest(
         if not role.at_least(Role.AGENT):
             return None  # only agents write notes; anyone else in the triage channel is ignored
     await adapter.directory.prefetch_mentions(message.get("text") or "")
+    files = await adapter.keeper.keep(message.get("files"))
     inbound = InboundMessage(
         PLATFORM,
         message_id(channel, str(message["ts"])),
@@ -59,7 +59,7 @@ async def ingest(
         internal=place.internal,
         # Agents read support channels themselves; DMs and other channels are relayed to them.
         visible_to_agents=place.kind in ("support", "triage"),
-        attachments=attachments(message.get("files")),
+        attachments=files,
     )
     try:
         result = await adapter.gateway.receive(inbound)

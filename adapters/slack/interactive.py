@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import render
+from adapters.slack import blocks, render
 from adapters.slack.commands import answer, run, tell
 from adapters.slack.config import PLATFORM
+from bot import commands as table
 from bot.domain.model import Role
 from bot.formatting import escape_slack
 from bot.messages import ConversationRef
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 A = render.ACTION
+HOME_DUE_WINDOW = "1h"  # App Home's "breaching soon": SLA due within this, or already breached
 MODALS = {"reply": render.reply_modal, "close": render.close_modal, "canned": render.canned_modal}
 
 
@@ -69,7 +71,34 @@ async def _card_command(
     await answer(respond, reply.text)
 
 
+def _message_conversation(body: dict[str, Any]) -> ConversationRef | None:
+    """The conversation a clicked message sits in: its thread, or the DM itself."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id")
+    if not channel:
+        return None
+    message = body.get("message") or {}
+    thread = message.get("thread_ts") or container.get("thread_ts")
+    if str(channel).startswith("D"):
+        thread = None
+    return ConversationRef(PLATFORM, str(channel), str(thread) if thread else None)
+
+
 def register(app: AsyncApp, adapter: SlackAdapter) -> None:
+    @app.action(re.compile("^" + re.escape(blocks.RUN) + r"\d+$"))
+    async def run_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        # A button the core asked for (CSAT score, "This solved it"): its value is a command
+        # line, run as whoever clicked, through the gateway's role and ownership checks.
+        with adapter.busy():
+            await ack()
+            line = str((body.get("actions") or [{}])[0].get("value") or "")
+            spec, _ = table.lookup(line)
+            if spec is None or spec.role != Role.CUSTOMER:
+                log.warning("ignored a button that runs %r", line)
+                return
+            reply = await run(adapter, str(body["user"]["id"]), line, _message_conversation(body))
+            await answer(respond, reply.text)
+
     @app.action(A + "claim")
     async def claim(ack: Any, body: dict[str, Any], respond: Any) -> None:
         with adapter.busy():
@@ -167,13 +196,18 @@ async def _submitted(
 
 
 async def publish_home(adapter: SlackAdapter, user: str) -> None:
-    """App Home: an agent's queue (mine, unassigned); a customer's own tickets."""
+    """App Home: an agent's queue (mine, unassigned, breaching soon); a customer's tickets.
+
+    Every list is a command line from the core's table, run through the gateway like any
+    command: no ticket rule or query lives here."""
     identity = await adapter.directory.identity(user)
     role = await adapter.gateway.role_of(identity)
     if role.at_least(Role.AGENT):
         lists = [
             ("Assigned to me", "list assignee:me"),
-            ("Unassigned", "list assignee:none"),
+            ("Unassigned in my queues", "list assignee:none queue:mine"),
+            # the core's SLA query: due within the window or already breached, soonest first
+            (f"Breaching soon (next {HOME_DUE_WINDOW})", f"list due:{HOME_DUE_WINDOW} queue:mine"),
             ("Urgent and high priority", "list priority:urgent priority:high"),
         ]
     else:

@@ -8,14 +8,16 @@ outbox marks them failed and the ticket shows it, transient otherwise (the outbo
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import render
+from adapters.slack import blocks, render
 from adapters.slack.config import PLATFORM, SlackConfig
+from adapters.slack.files import upload_local
 from bot.formatting import escape_slack
 from bot.messages import ConversationRef, DeliveryError, DeliveryResult, Outbound
 
@@ -31,6 +33,11 @@ TRANSIENT_ERRORS = {
 # A card that is gone or no longer ours is posted again rather than failing the update.
 CARD_GONE = {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
 NO_MARK = "none"  # stored as the "current reaction" when a message shows no status
+# A ticket's agents-side message whose card is not posted yet waits for it (the outbox retries
+# it) this many times before it is posted on its own, so it is never lost.
+CARD_WAITS = 3
+CARD_WAIT_SECONDS = 1.0
+KNOWN_CARDS = 5_000  # card anchors this process posted, by ticket ref (newest kept)
 
 
 def delivery_error(exc: SlackApiError, method: str) -> DeliveryError:
@@ -66,6 +73,17 @@ class SlackSender:
     def __init__(self, client: AsyncWebClient, cfg: SlackConfig) -> None:
         self.client = client
         self.cfg = cfg
+        # Cards this process posted or edited: a row whose card anchor was looked up before
+        # its card was posted still finds the thread (the database stays the main source).
+        self._cards: OrderedDict[str, str] = OrderedDict()
+
+    def _remember_card(self, ticket: str | None, external_id: str | None) -> None:
+        if not ticket or not external_id:
+            return
+        self._cards[ticket] = external_id
+        self._cards.move_to_end(ticket)
+        if len(self._cards) > KNOWN_CARDS:
+            self._cards.popitem(last=False)
 
     async def send(self, m: Outbound) -> DeliveryResult:
         method = "chat.postMessage"
@@ -93,10 +111,21 @@ class SlackSender:
         *,
         prefix: str | None = None,
         username: str | None = None,
+        extra: list[dict[str, Any]] | None = None,
     ) -> DeliveryResult:
-        """Post a body, split into as many messages as Block Kit limits need, in order."""
+        """Post a body, split into as many messages as Block Kit limits need, in order.
+
+        `extra` blocks (file lists, buttons) go at the end of the last message, or in a message
+        of their own when that one is full."""
         last: Any = None
-        for fallback, blocks in render.messages(markdown, prefix):
+        batches = render.messages(markdown, prefix)
+        if extra:
+            fallback, blocks = batches[-1]
+            if len(blocks) + len(extra) <= render.MESSAGE_BLOCKS:
+                batches[-1] = (fallback, [*blocks, *extra])
+            else:
+                batches.append((fallback, extra))
+        for fallback, blocks in batches:
             args: dict[str, Any] = {
                 "channel": channel,
                 "text": fallback,
@@ -118,20 +147,40 @@ class SlackSender:
         if conv is None:
             raise DeliveryError("customer message without a conversation", permanent=True)
         username = m.payload.get("agent_name") if m.kind == "reply" else None
-        result = await self._post(conv.channel, conv.thread, m.text, username=username)
+        result = await self._post(
+            conv.channel, conv.thread, m.text, username=username, extra=extra_blocks(m)
+        )
+        # A copy kept here (a downloaded Slack file) is uploaded: the customer may not be able
+        # to open the original, e.g. an agent's file shared in the private triage channel.
+        await upload_local(
+            self.client, conv.channel, conv.thread, m.payload.get("attachments") or []
+        )
         return DeliveryResult(result.external_id)
 
     async def _to_card_thread(self, m: Outbound) -> DeliveryResult:
-        """Agents-side messages (relayed customer messages, notes, notices) go under the card."""
-        anchor = split_external(getattr(m, "card_external_id", None))
-        if anchor is not None:
-            result = await self._post(anchor[0], anchor[1], m.text)
-            return DeliveryResult(result.external_id)
+        """Agents-side messages (relayed customer messages, notes, notices) go under the card.
+
+        A ticket's message never lands top-level before its card: without a card anchor it
+        waits for the card (a transient failure the outbox retries) up to CARD_WAITS times,
+        and only then is posted on its own with the ref in front."""
         channel = self.cfg.triage_for(m.payload.get("queue"))
+        anchor = split_external(m.card_external_id or self._cards.get(m.ticket or ""))
+        extra = extra_blocks(m)
+        if anchor is not None:
+            result = await self._post(anchor[0], anchor[1], m.text, extra=extra)
+            # files kept on this machine (a mailed attachment) are shown, not just named
+            await upload_local(
+                self.client, anchor[0], anchor[1], m.payload.get("attachments") or []
+            )
+            return DeliveryResult(result.external_id)
         if channel is None:
             raise DeliveryError("no Slack triage channel is configured", permanent=True)
+        if m.ticket and m.attempts < CARD_WAITS:
+            raise DeliveryError(
+                f"slack: the card of {m.ticket} is not posted yet", retry_after=CARD_WAIT_SECONDS
+            )
         prefix = f"*{escape_slack(m.ticket)}* · " if m.ticket else None
-        result = await self._post(channel, None, m.text, prefix=prefix)
+        result = await self._post(channel, None, m.text, prefix=prefix, extra=extra)
         return DeliveryResult(result.external_id)
 
     async def _card(self, m: Outbound) -> DeliveryResult:
@@ -146,6 +195,7 @@ class SlackSender:
                     await self.client.chat_update(
                         channel=old_channel, ts=old_ts, text=text, blocks=blocks
                     )
+                    self._remember_card(m.ticket, m.previous_external_id)
                     return DeliveryResult(
                         m.previous_external_id, ConversationRef(PLATFORM, old_channel, old_ts)
                     )
@@ -165,6 +215,7 @@ class SlackSender:
             channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
         )
         chan, ts = str(res["channel"]), str(res["ts"])
+        self._remember_card(m.ticket, f"{chan}:{ts}")
         return DeliveryResult(f"{chan}:{ts}", ConversationRef(PLATFORM, chan, ts))
 
     async def _status(self, m: Outbound) -> DeliveryResult:
@@ -194,3 +245,16 @@ class SlackSender:
         except SlackApiError as exc:
             if exc.response.get("error") not in (harmless, "message_not_found"):
                 raise
+
+
+def extra_blocks(m: Outbound) -> list[dict[str, Any]]:
+    """What a message carries besides its text: shared files (name, type, size, link) and the
+    core's buttons (CSAT survey, "This solved it")."""
+    out: list[dict[str, Any]] = []
+    files = blocks.file_lines(list(m.payload.get("attachments") or []))
+    if files:
+        out.append(render.section(files))
+    buttons = blocks.command_buttons(list(m.payload.get("buttons") or []), f"deskbot:run:{m.id}")
+    if buttons:
+        out.append(buttons)
+    return out

@@ -18,6 +18,11 @@ class RemoveRule(Command):
 
 
 @dataclass(frozen=True)
+class RerouteTicket(TicketCommand):
+    """Run the routing rules again on an existing ticket."""
+
+
+@dataclass(frozen=True)
 class AddArticle(Command):
     text: str
 

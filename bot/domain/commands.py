@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.messages import Identity, InboundMessage
 
@@ -60,6 +61,8 @@ class ReplyToTicket(TicketCommand):
     text: str
     source_conversation: str | None = None
     canned: str | None = None
+    # files sent with the reply (AttachmentInfo as dicts, as stored on the message)
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,14 @@ class FireTimers(Command):
     """The scheduler: run whatever of one ticket's timers is due at ``now`` (issue 6)."""
 
     ticket_id: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class FireDueTimers(Command):
+    """The scheduler: :class:`FireTimers` for a group of due tickets in one unit of work."""
+
+    ticket_ids: tuple[int, ...]
     now: datetime
 
 

@@ -21,6 +21,16 @@ RUNNING = frozenset({Status.NEW, Status.OPEN})
 """Statuses in which the SLA clock runs; every other status pauses it."""
 
 
+def customer_waiting(ticket: Ticket) -> bool:
+    """Answered before, and the customer wrote after our last answer."""
+    last_in, last_out = ticket.last_customer_message_at, ticket.last_agent_message_at
+    return (
+        ticket.first_response_at is not None
+        and last_in is not None
+        and (last_out is None or last_in > last_out)
+    )
+
+
 def due_field(target: str) -> str:
     return f"{target}_due"
 
@@ -146,14 +156,17 @@ def refresh(ticket: Ticket) -> None:
     ticket.warn_at = min(warns) if running and warns else None
 
 
+_DUE_FIELDS = tuple((f"{t}_due", t) for t in TARGETS)
+
+
 def earliest_due(ticket: Ticket) -> tuple[str, datetime] | None:
-    """The target due first and its due time, for cards and lists."""
-    dues = [(getattr(ticket, due_field(t)), t) for t in TARGETS]
-    present = [(d, t) for d, t in dues if d is not None]
-    if not present:
-        return None
-    due, target = min(present)
-    return target, due
+    """The target due first and its due time, for cards and lists (ties: TARGETS order)."""
+    best: tuple[str, datetime] | None = None
+    for name, target in _DUE_FIELDS:  # every card edit asks, twice: kept cheap
+        due = getattr(ticket, name)
+        if due is not None and (best is None or due < best[1]):
+            best = (target, due)
+    return best
 
 
 def state(ticket: Ticket) -> str | None:

@@ -15,6 +15,11 @@ Definitions (the SQL in storage/reports_repo.py implements exactly these):
 - SLA per target, for tickets created in the window that have the target: breached when a
   breach was recorded (or the due time passed unmet); met when the target was reached without
   a breach; open otherwise. Shares are of all tickets with the target.
+- next response (a target that restarts whenever the customer writes again): breached when a
+  next-response breach was recorded on the ticket or its running due time has passed; open
+  when it is waiting on a reply now, due later. A cycle met on time leaves no trace in the
+  stored data (the SLA engine clears the due time and records nothing), so "met" and the
+  shares are not known: the report shows the two counts (see NOT_RECORDED).
 - messages per ticket: messages on tickets created in the window / tickets created in it.
 - agent productivity: tickets an agent resolved (as assignee) in the window, their public
   replies in the window, and the median wall resolution time of the tickets they resolved.
@@ -41,7 +46,9 @@ AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (
 """Backlog age buckets: (label, exclusive upper bound in seconds; None = no bound)."""
 
 P50, P90 = 0.5, 0.9
-SLA_TARGETS = ("first_response", "resolution")
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+NOT_RECORDED = frozenset({"next_response"})
+"""Targets whose met outcomes are not stored: only breached and open are counted."""
 GROUPINGS = ("agent", "queue", "channel", "priority", "tag")
 
 
@@ -162,12 +169,13 @@ class Side:
 
 @dataclass
 class AgentRow:
-    """One agent's productivity in the period."""
+    """One agent's productivity in the period; `previous` is the same in the previous one."""
 
     name: str
     handled: int = 0
     replies: int = 0
     handle: Pct = Pct()
+    previous: AgentRow | None = None
 
 
 @dataclass

@@ -8,7 +8,18 @@ paragraph boundaries.
 from __future__ import annotations
 
 from bot.formatting import split_text
-from bot.reports.figures import AGE_BUCKETS, SLA_TARGETS, Pct, Report, Side, Sla, change
+from bot.reports.figures import (
+    AGE_BUCKETS,
+    NOT_RECORDED,
+    SLA_TARGETS,
+    AgentRow,
+    GroupRow,
+    Pct,
+    Report,
+    Side,
+    Sla,
+    change,
+)
 
 SECTION_LIMIT = 1900
 TABLE_ROWS = 15
@@ -53,6 +64,11 @@ def _signed_duration(now: int | None, before: int | None) -> str:
 
 def _sla_line(target: str, now: Sla, before: Sla) -> str:
     label = target.replace("_", " ")
+    if target in NOT_RECORDED:  # met cycles are not stored: counts, no shares (figures.py)
+        return (
+            f"{label}: breached {now.breached} ({change(now.breached, before.breached)}) · "
+            f"waiting now {now.open} (replies in time are not recorded: no shares)"
+        )
     if not now.total:
         return f"{label}: no tickets with this target"
     met_now, met_before = now.share(now.met), before.share(before.met)
@@ -169,43 +185,82 @@ def csat_section(r: Report) -> str:
     )
 
 
+def _delta(now: float | None, before: float | None) -> str:
+    """A table cell's change: "+3", "−2", "±0" (the number part of `change`)."""
+    return change(now, before).split(",")[0]
+
+
+def _met(side: Side) -> float | None:
+    target = side.sla.get("first_response")
+    return target.share(target.met) if target else None
+
+
+def _pts(now: float | None, before: float | None) -> str:
+    if now is None or before is None:
+        return "–"
+    return "±0" if round(now) == round(before) else f"{now - before:+.0f}".replace("-", "−")
+
+
 def agents_section(r: Report) -> str:
     if not r.agents:
         return "Agents: nothing resolved or answered in this period"
-    rows = [
-        [a.name[:20], str(a.handled), str(a.replies), duration(a.handle.p50)]
-        for a in r.agents[:TABLE_ROWS]
-    ]
-    return "Agents\n" + _table(["agent", "resolved", "replies", "median handle"], rows)
+
+    def cells(a: AgentRow) -> list[str]:
+        b = a.previous or AgentRow(a.name)
+        return [
+            a.name[:20], str(a.handled), _delta(a.handled, b.handled), str(a.replies),
+            _delta(a.replies, b.replies), duration(a.handle.p50),
+            _signed_duration(a.handle.p50, b.handle.p50),
+        ]  # fmt: skip
+
+    rows = [cells(a) for a in r.agents[:TABLE_ROWS]]
+    head = ["agent", "resolved", "Δ", "replies", "Δ", "median handle", "Δ"]
+    return "Agents (Δ: change against the previous period)\n" + _table(head, rows)
 
 
-def breakdown_section(r: Report) -> str:
+def breakdown_sections(r: Report) -> list[str]:
+    """The `by X` breakdown as two tables with the same rows: counts, then medians and SLA;
+    each figure with its change against the previous period."""
     if not r.by:
-        return ""
+        return []
     if not r.groups:
-        return f"By {r.by}: no tickets"
+        return [f"By {r.by}: no tickets"]
+    agent = r.by == "agent"
 
-    def sla(side: Side) -> str:
-        target = side.sla.get("first_response")
-        return _pct(target.share(target.met)) if target else "–"
+    def counts(g: GroupRow) -> list[str]:
+        now, before = g.current, g.previous
+        out = [g.key[:18]]
+        for a, b in [
+            (now.created, before.created),
+            (now.resolved, before.resolved),
+            (now.backlog, before.backlog),
+        ] + ([(now.replies, before.replies)] * agent):
+            out += [str(a), _delta(a, b)]
+        return out  # fmt: skip
 
-    rows = [
-        [
-            g.key[:18],
-            str(g.current.created),
-            change(g.current.created, g.previous.created).split(",")[0],
-            str(g.current.resolved),
-            str(g.current.backlog),
-            duration(g.current.frt.p50),
-            duration(g.current.rt.p50),
-            sla(g.current),
-        ]
-        for g in r.groups[:TABLE_ROWS]
-    ]
-    more = len(r.groups) - len(rows) + r.breakdown_truncated
-    head = [r.by, "created", "Δ", "resolved", "backlog", "1st resp", "resolve", "SLA met"]
+    def times(g: GroupRow) -> list[str]:
+        now, before = g.current, g.previous
+        out = [g.key[:18]]
+        for a, b in ((now.frt.p50, before.frt.p50), (now.rt.p50, before.rt.p50)):
+            out += [duration(a), _signed_duration(a, b)]
+        return [*out, _pct(_met(now)), _pts(_met(now), _met(before))]
+
+    shown = r.groups[:TABLE_ROWS]
+    first = [r.by, "created", "Δ", "resolved", "Δ", "backlog", "Δ"]
+    first += ["replies", "Δ"] if agent else []
+    second = [r.by, "1st resp", "Δ", "resolve", "Δ", "SLA met", "Δ pts"]
+    tables = [_table(first, [counts(g) for g in shown]), _table(second, [times(g) for g in shown])]
+    kept = min(t.count("\n") - 2 for t in tables)  # rows each table kept, header excluded
+    if kept < len(shown):  # both tables show the same groups
+        shown = shown[:kept]
+        tables = [_table(first, [counts(g) for g in shown]),
+                  _table(second, [times(g) for g in shown])]  # fmt: skip
+    more = len(r.groups) - len(shown) + r.breakdown_truncated
     tail = f"\n…and {more} more (CSV has every ticket)" if more > 0 else ""
-    return f"By {r.by} (medians; SLA = first response met)\n" + _table(head, rows) + tail
+    return [
+        f"By {r.by} (Δ: change against the previous period)\n" + tables[0],
+        f"By {r.by}: medians and first-response SLA met\n" + tables[1] + tail,
+    ]
 
 
 def sections(report: Report) -> list[str]:
@@ -220,7 +275,7 @@ def sections(report: Report) -> list[str]:
     ]
     if report.scope.agent_name is None:
         parts.append(agents_section(report))
-    parts.append(breakdown_section(report))
+    parts += breakdown_sections(report)
     out: list[str] = []
     for part in parts:
         if part:

@@ -56,22 +56,27 @@ async def build_report(
 ) -> Report:
     """Every figure of `request` for `period`, each for the period and the previous one."""
     windows = [period.previous, period.current]
-    daily = [period.previous, *(b.window for b in period.buckets)]
+    days = [b.window for b in period.buckets]
+    daily = [period.previous, *days]
     sides = [Side(), Side()]
     report = Report(period, scope, sides[CURRENT], sides[PREVIOUS], by=request.by)
     by = request.by if request.by != "tag" else None  # tags need their own pass
     mine = scope.agent_name is not None
-    fr_groups, rs_groups = ["day"], ["day"]
+    fr_groups, rs_groups = ["day"], []  # the chart's days: first-response percentiles
     if not mine:
         rs_groups.append("agent")  # agent productivity: resolved and handle time
     if by:
         fr_groups.append(by)
         if by not in rs_groups:
             rs_groups.append(by)
+    # One pass over the tickets created in both periods gives the totals, the channel mix,
+    # SLA compliance and the `by X` rows; tags (a row per tag) need a pass of their own.
+    tag_pass = repo.created(
+        windows, scope, "tag", now, sla_policies if request.by == "tag" else None
+    )
     extra: list[Any] = []
     if request.by:  # the breakdown's own aggregates (times come with the ones above)
         extra = [
-            repo.created(windows, scope, request.by, now, sla_policies),
             repo.backlog(period.current.end, scope, request.by, False),
             repo.backlog(period.previous.end, scope, request.by, False),
         ]
@@ -79,13 +84,16 @@ async def build_report(
             extra += [repo.durations(kind, windows, scope, ["tag"]) for kind in TIMES]
     # Independent aggregates run at once, each on its own read connection (storage).
     (
-        rs_times, fr_times, created, tags, messages, closed, reopened, escalations,
-        backlog_now, backlog_before, names, replies, has_ratings, *by_results,
+        rs_times, fr_times, created, tags, created_days, resolved_days, messages, closed,
+        reopened, escalations, backlog_now, backlog_before, names, replies, has_ratings,
+        *by_results,
     ) = await asyncio.gather(
-        repo.durations("resolution", daily, scope, rs_groups),
+        repo.durations("resolution", windows, scope, rs_groups),
         repo.durations("first_response", daily, scope, fr_groups),
-        repo.created(daily, scope, "channel", now, sla_policies),
-        repo.created(windows, scope, "tag", now, None),
+        repo.created(windows, scope, by, now, sla_policies, channels=True),
+        tag_pass,
+        repo.window_counts("created_at", days, scope),
+        repo.window_counts("resolved_at", days, scope),
         repo.messages(windows, scope),
         repo.closed(windows, scope, None),
         repo.reopened(windows, scope, None),
@@ -98,18 +106,16 @@ async def build_report(
         *extra,
     )  # fmt: skip
     times = {"first_response": fr_times, "resolution": rs_times}
-    per_day = [0] * len(period.buckets)
-    for (slot, channel), (n, sla) in created.items():  # slot 0: previous; 1…: days
-        side = sides[CURRENT if slot else PREVIOUS]
-        if slot:
-            per_day[slot - 1] += n
-        side.created += n
-        side.channels[channel or "?"] = side.channels.get(channel or "?", 0) + n
-        for target, value in sla.items():
+    for (w, _), found in created.items():  # per group when `by`: summed for the period
+        side = sides[w]
+        side.created += found.n
+        for channel, n in found.channels.items():
+            side.channels[channel] = side.channels.get(channel, 0) + n
+        for target, value in found.sla.items():
             side.sla[target] = side.sla.get(target, Sla()) + value
-    for (w, tag), (n, _) in tags.items():
+    for (w, tag), found in tags.items():
         if tag is not None:
-            sides[w].tags[tag] = n
+            sides[w].tags[tag] = found.n
     for w, n in messages.items():
         sides[w].messages = n
     for counts, name in ((closed, "closed"), (reopened, "reopened"), (escalations, "escalations")):
@@ -138,34 +144,43 @@ async def build_report(
             sides[w].csat = value
 
     frt_days = times["first_response"].get("day", {})
-    rt_days = times["resolution"].get("day", {})
     report.days = [
-        Day(
-            b.label,
-            per_day[i],
-            rt_days.get((i + 1, None), (Pct(), Pct()))[0].n,
-            frt_days.get((i + 1, None), (Pct(), Pct()))[0],
-        )
+        Day(b.label, created_days[i], resolved_days[i],
+            frt_days.get((i + 1, None), (Pct(), Pct()))[0])
         for i, b in enumerate(period.buckets)
-    ]
+    ]  # fmt: skip
     if request.by:
         if request.by == "tag":
-            times = dict(zip(TIMES, by_results[3:], strict=True))
-        _breakdown(report, names, times, replies, *by_results[:3])
+            times = dict(zip(TIMES, by_results[2:], strict=True))
+        by_created = tags if request.by == "tag" else created
+        _breakdown(report, names, times, replies, by_created, *by_results[:2])
     return report
 
 
 def _agents(
     handled: dict[Any, tuple[Pct, Pct]], names: dict[str, str], replies: dict[Any, int]
 ) -> list[AgentRow]:
-    rows: dict[str, AgentRow] = {}
+    """Agents who resolved or answered in the period, each with its previous-period figures."""
+    rows: dict[tuple[int, str], AgentRow] = {}
+
+    def row(w: int, agent: str) -> AgentRow:
+        if (w, agent) not in rows:
+            rows[(w, agent)] = AgentRow(names.get(agent, f"#{agent}"))
+        return rows[(w, agent)]
+
     for (w, agent), (wall, _) in handled.items():
-        if w == CURRENT and agent is not None:
-            rows[agent] = AgentRow(names.get(agent, f"#{agent}"), wall.n, 0, wall)
+        if agent is not None:
+            found = row(w, agent)
+            found.handled, found.handle = wall.n, wall
     for (w, agent), n in replies.items():
-        if w == CURRENT and agent is not None:
-            rows.setdefault(agent, AgentRow(names.get(agent, f"#{agent}"))).replies = n
-    return sorted(rows.values(), key=lambda a: (-a.handled, -a.replies, a.name))
+        if agent is not None:
+            row(w, agent).replies = n
+    current = []
+    for (w, agent), found in rows.items():
+        if w == CURRENT:
+            found.previous = rows.get((PREVIOUS, agent), AgentRow(found.name))
+            current.append(found)
+    return sorted(current, key=lambda a: (-a.handled, -a.replies, a.name))
 
 
 def _breakdown(
@@ -173,7 +188,7 @@ def _breakdown(
     names: dict[str, str],
     times: dict[str, dict[str, dict[Any, tuple[Pct, Pct]]]],
     replies: dict[Any, int],
-    created: dict[Any, tuple[int, dict[str, Sla]]],
+    created: dict[Any, Any],
     backlog_now: dict[Any, int],
     backlog_before: dict[Any, int],
 ) -> None:
@@ -186,9 +201,9 @@ def _breakdown(
             groups[key] = GroupRow(_label(by, key, names), Side(), Side())
         return groups[key]
 
-    for (w, key), (n, sla) in created.items():
+    for (w, key), found in created.items():  # storage.reports_created.Created
         side = _side(row(key), w)
-        side.created, side.sla = n, sla
+        side.created, side.sla = found.n, found.sla
     for kind, (wall_name, business_name) in TIMES.items():
         for (w, key), (wall, business) in times[kind].get(by, {}).items():
             side = _side(row(key), w)

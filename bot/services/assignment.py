@@ -129,14 +129,29 @@ async def auto_assign(
 
 async def waiting_for_agent(ticket: Ticket, uow: UnitOfWork, core: Core) -> bool:
     """For the card: auto-assignment is on, the ticket is unassigned and nobody can take it."""
-    if ticket.assignee_id is not None or ticket.status not in ACTIVE:
-        return False
-    strategy = await strategy_for(uow, core, ticket.queue)
-    if strategy == "manual":
-        return False
-    candidates = await eligible_agents(uow, core, ticket.queue, core.clock.now())
-    loads = await loads_of(uow, candidates)
-    return choose(strategy, candidates, loads, None, ticket.tags) is None
+    return ticket.id in await waiting_for_agents([ticket], uow, core)
+
+
+async def waiting_for_agents(tickets: list[Ticket], uow: UnitOfWork, core: Core) -> set[int]:
+    """:func:`waiting_for_agent` for the cards of a batch: the queue's strategy, candidates
+    and loads are read once per queue, not once per ticket."""
+    out: set[int] = set()
+    per_queue: dict[str, tuple[str, list[Agent], dict[int, int]] | None] = {}
+    now = core.clock.now()
+    for ticket in tickets:
+        if ticket.assignee_id is not None or ticket.status not in ACTIVE:
+            continue
+        if ticket.queue not in per_queue:
+            strategy = await strategy_for(uow, core, ticket.queue)
+            if strategy == "manual":
+                per_queue[ticket.queue] = None
+            else:
+                candidates = await eligible_agents(uow, core, ticket.queue, now)
+                per_queue[ticket.queue] = (strategy, candidates, await loads_of(uow, candidates))
+        known = per_queue[ticket.queue]
+        if known is not None and choose(known[0], known[1], known[2], None, ticket.tags) is None:
+            out.add(ticket.id)
+    return out
 
 
 async def assign_waiting(

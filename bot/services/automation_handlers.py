@@ -10,7 +10,7 @@ from bot.domain.errors import DomainError, Forbidden, IllegalTransition, NotFoun
 from bot.domain.model import Role
 from bot.domain.routing import RuleError, parse_command, parse_rule
 from bot.messages import Reply
-from bot.services import csat, kb
+from bot.services import csat, kb, routing_stage
 from bot.services.context import Core
 from bot.services.customer_texts import customer_language
 from bot.services.ticket_handlers import load
@@ -40,6 +40,19 @@ async def remove_rule(cmd: ac.RemoveRule, uow: UnitOfWork, core: Core) -> Reply:
     if not await uow.rules.remove(cmd.name):
         raise NotFound(f"No rule called {cmd.name} was added by command.")
     return Reply(True, f"Rule {cmd.name} removed.")
+
+
+async def reroute_ticket(cmd: ac.RerouteTicket, uow: UnitOfWork, core: Core) -> Reply:
+    agent = (await core.actor(uow, cmd.actor)).require(Role.AGENT)
+    ticket = await load(uow, core, cmd.ticket_id)
+    if ticket.status.value == "closed":
+        raise IllegalTransition(f"{ticket.ref} is closed; reopen it before routing it again.")
+    done = await routing_stage.reroute(ticket, agent.name, uow, core)
+    if done is None:
+        return Reply(True, f"No rule matches {ticket.ref}; nothing changed.", ticket=ticket.ref)
+    if not done:
+        return Reply(True, f"{ticket.ref} already is where the rules put it.", ticket=ticket.ref)
+    return Reply(True, f"{ticket.ref} routed again: {', '.join(done)}.", ticket=ticket.ref)
 
 
 def article_id(text: str) -> int:
@@ -139,6 +152,7 @@ async def set_agent_field(cmd: ac.SetAgentField, uow: UnitOfWork, core: Core) ->
 HANDLERS = {
     ac.AddRule: add_rule,
     ac.RemoveRule: remove_rule,
+    ac.RerouteTicket: reroute_ticket,
     ac.AddArticle: add_article,
     ac.PublishArticle: publish_article,
     ac.RateTicket: rate_ticket,

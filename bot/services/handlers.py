@@ -25,6 +25,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.LinkTickets: th.link,
     c.ExpireClaim: th.expire_claim,
     c.FireTimers: timers.fire_timers,
+    c.FireDueTimers: timers.fire_due_timers,
     c.SnoozeTicket: timers.snooze,
     c.SetSlaPolicy: sla_admin.set_policy,
     c.AddAgent: admin.add_agent,

@@ -12,7 +12,7 @@ from bot import i18n
 from bot.domain import events as ev
 from bot.domain.model import Ticket
 from bot.services import customer_texts
-from bot.services.card_extras import card_extras
+from bot.services.card_extras import card_data
 from bot.services.cards import card_fields, card_text
 from bot.services.context import Core
 from bot.services.deliveries import Deliveries
@@ -47,16 +47,26 @@ async def notify_events(events: list[ev.Event], uow: UnitOfWork, core: Core) -> 
         await _notify(event, ticket, out, uow, core)
         if event.updates_card and ticket.id not in opened:
             card_tickets[ticket.id] = ticket
-    for ticket in card_tickets.values():
-        await post_card(ticket, out, uow)
+    await post_cards(list(card_tickets.values()), out, uow)
 
 
 async def post_card(ticket: Ticket, out: Deliveries, uow: UnitOfWork) -> None:
-    customer = await uow.customers.get(ticket.customer_id)
-    failed = len(await uow.outbox.for_ticket(ticket.id)) if ticket.version > 1 else 0
-    fields = card_fields(ticket, customer.name if customer else "?", failed)
-    fields.update(await card_extras(ticket, uow, out.core))
-    out.to_agents(ticket, "card", card_text(fields), edit_key=f"card:{ticket.id}", payload=fields)
+    await post_cards([ticket], out, uow)
+
+
+async def post_cards(
+    tickets: list[Ticket], out: Deliveries, uow: UnitOfWork, failed: dict[int, int] | None = None
+) -> None:
+    """Card edits of many tickets; what they show is read in one query per kind of data.
+    `failed` overrides counts of failed deliveries the caller has just read."""
+    data = await card_data(tickets, uow, out.core)
+    data.failed.update(failed or {})
+    for ticket in tickets:
+        fields = card_fields(ticket, data.customer_name(ticket), data.failed.get(ticket.id, 0))
+        fields.update(data.extras(ticket))
+        out.to_agents(
+            ticket, "card", card_text(fields), edit_key=f"card:{ticket.id}", payload=fields
+        )
 
 
 async def _notify(
@@ -117,6 +127,18 @@ async def _notify(
         await out.to_customer(ticket, "system", text, with_merged=False)
     elif isinstance(event, ev.DeliveryFailed):
         out.to_agents(ticket, "system", f"Delivery failed on {ticket.ref}: {event.error}")
+        await _show_failure_on_card(event, ticket, out, uow)
+
+
+async def _show_failure_on_card(
+    event: ev.DeliveryFailed, ticket: Ticket, out: Deliveries, uow: UnitOfWork
+) -> None:
+    """The card is redrawn with its count of failed deliveries, so the failure is visible on
+    the ticket; not when the card itself failed (drawing it again would fail, and again)."""
+    failed = await uow.outbox.for_ticket(ticket.id)
+    if any(row.id == event.outbox_id and row.kind != "card" for row in failed):
+        # counted here: card data skips a ticket's first version, and this may be it
+        await post_cards([ticket], out, uow, failed={ticket.id: len(failed)})
 
 
 async def _may_acknowledge(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from bot.domain.errors import Forbidden, NotFound
+from datetime import datetime, timedelta
+
+from bot.domain import sla_clock
+from bot.domain.durations import humanize
+from bot.domain.errors import DomainError, Forbidden, NotFound
 from bot.domain.model import Role, Ticket
+from bot.domain.sla import parse_duration
 from bot.domain.status import ACTIVE
 from bot.messages import Identity, Reply
 from bot.services.context import Core
 from bot.services.unit_of_work import UnitOfWork
 
-FILTER_KEYS = ("status", "priority", "queue", "tag", "assignee", "customer")
+FILTER_KEYS = ("status", "priority", "queue", "tag", "assignee", "customer", "due")
 
 
 def summary(t: Ticket) -> str:
@@ -36,6 +41,9 @@ async def show(uow: UnitOfWork, core: Core, ticket_id: int) -> Reply:
         summary(ticket),
         f"customers: {', '.join(names)} · opened {ticket.created_at:%Y-%m-%d %H:%M} UTC",
     ]
+    contacts = await uow.customers.contacts(ticket.customer_id)
+    if contacts:
+        lines.append("contact: " + "; ".join(contacts))
     if ticket.merged_into_id:
         lines.append(f"merged into {core.policy.refs.format(ticket.merged_into_id)}")
     if sources:
@@ -86,6 +94,15 @@ async def search(uow: UnitOfWork, core: Core, actor_identity: Identity, query: s
         "tags": filters.get("tag", []),
         "text": " ".join(words) or None,
     }
+    if "mine" in filters.get("queue", []):
+        # `queue:mine`: the queues the agent works; an agent without queues works them all
+        me = await uow.agents.by_identity(actor_identity.platform, actor_identity.external_id)
+        mine = list(me.queues) if me and me.queues else None
+        named = [q for q in filters["queue"] if q != "mine"]
+        filters["queue"] = [*named, *mine] if mine is not None else []
+        kwargs["queues"] = filters["queue"]
+    if filters.get("due"):
+        return await breaching_soon(uow, core, filters["due"][-1], filters.get("queue", []))
     if not filters.get("status") and not words:
         kwargs["statuses"] = [s.value for s in ACTIVE]
     for who in filters.get("assignee", []):
@@ -137,3 +154,37 @@ async def customer_status(
     return Reply(
         True, f"{ticket.ref} “{ticket.subject}” is {ticket.status.value}{who}.", ticket.ref
     )
+
+
+async def breaching_soon(
+    uow: UnitOfWork, core: Core, window: str, queues: list[str], limit: int = 20
+) -> Reply:
+    """`list due:1h`: running tickets whose next SLA due time (first response, next response
+    or resolution) falls within `window` from now or has passed, soonest first."""
+    try:
+        span = parse_duration(window)
+    except ValueError as exc:
+        raise DomainError(f"due: takes a duration such as 30m, 1h or 2d, not {window!r}.") from exc
+    now = core.clock.now()
+    due: list[tuple[datetime, str, Ticket]] = []
+    for ticket in await uow.tickets.due_before(now + span, queues=queues, limit=limit):
+        earliest = sla_clock.earliest_due(ticket)
+        if earliest is not None and earliest[1] <= now + span:
+            due.append((earliest[1], earliest[0], ticket))
+    if not due:
+        return Reply(True, f"Nothing is due within {humanize(span)}.")
+    due.sort(key=lambda d: (d[0], d[2].id))
+    lines = []
+    for at, target, ticket in due[:limit]:
+        left = at - now
+        when = (
+            f"breached {humanize(-left)} ago"
+            if left <= timedelta(0)
+            else f"due in {humanize(left)}"
+        )
+        who = ticket.assignee_name or "unassigned"
+        lines.append(
+            f"{ticket.ref} · {target.replace('_', ' ')} {when} ({at:%H:%M} UTC) · "
+            f"{ticket.priority.value} · {ticket.queue} · {who} · {ticket.subject}"
+        )
+    return Reply(True, "\n".join(lines))

@@ -8,7 +8,9 @@ events too; they are written to history here and appended to the batch, so the l
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from datetime import datetime
 from typing import Any
 
 from bot.domain import canned
@@ -100,35 +102,88 @@ async def _on_opened(ticket: Ticket, body: str, uow: UnitOfWork, core: Core) -> 
     await kb.offer(ticket, body, uow, core)
 
 
-async def apply(decision: Decision, ticket: Ticket, uow: UnitOfWork, core: Core) -> None:
-    """Carry out a routing decision; an action that cannot be done is logged and skipped."""
-    now = ticket.created_at
+async def apply(
+    decision: Decision,
+    ticket: Ticket,
+    uow: UnitOfWork,
+    core: Core,
+    *,
+    at: datetime | None = None,
+    by: str = ACTOR,
+    replies: bool = True,
+) -> list[str]:
+    """Carry out a routing decision; an action that cannot be done is logged and skipped.
+
+    Returns what changed, in words. `replies=False` (re-routing an existing ticket) leaves out
+    the canned answers: the customer got them when the ticket opened."""
+    now = at or ticket.created_at
     data: dict[str, Any] = {"rules": decision.rules}
+    if by != ACTOR:
+        data["by"] = by
     steps: list[tuple[str, Any]] = []
     if decision.queue and decision.queue != ticket.queue:
-        steps.append(("queue", _set_queue(ticket, decision.queue, uow)))
+        steps.append((f"queue {decision.queue}", _set_queue(ticket, decision.queue, uow, now)))
     if decision.priority and decision.priority != ticket.priority.value:
-        steps.append(("priority", _call(ticket.set_priority, Priority(decision.priority), now)))
+        steps.append(
+            (
+                f"priority {decision.priority}",
+                _call(ticket.set_priority, Priority(decision.priority), now),
+            )
+        )
     for tag in decision.tags:
         if tag not in ticket.tags:
-            steps.append(("tag", _call(ticket.add_tag, tag, now)))
+            steps.append((f"tag {tag}", _call(ticket.add_tag, tag, now)))
     if decision.assign:
-        steps.append(("assign", _assign(ticket, decision.assign, uow, core)))
-    for name in decision.replies:
-        steps.append(("reply", _canned_reply(ticket, name, uow, core)))
+        steps.append(
+            (f"assigned {decision.assign}", _assign(ticket, decision.assign, uow, core, now))
+        )
+    for name in decision.replies if replies else ():
+        steps.append((f"reply {name}", _canned_reply(ticket, name, uow, core)))
+    done: list[str] = []
     for label, step in steps:
+        before = len(ticket.events)
         try:
             await step
         except Exception:
             log.exception("%s: routing action %s failed; skipped", ticket.ref, label)
-    if decision.sla:
+            continue
+        if len(ticket.events) > before:
+            done.append(label)
+    if decision.sla and decision.sla != ticket.sla_policy:
         data["sla"] = decision.sla
-        if hasattr(ticket, "sla_policy"):
-            ticket.sla_policy = decision.sla
+        ticket.sla_policy = decision.sla
+        done.append(f"SLA policy {decision.sla}")
     uow.history.add(
         ticket_id=ticket.id, at=now, actor=ACTOR, kind="routed", old=None,
         new=", ".join(decision.rules)[:500], data=data,
     )  # fmt: skip
+    return done
+
+
+async def reroute(ticket: Ticket, by: str, uow: UnitOfWork, core: Core) -> list[str] | None:
+    """Run the rules again on a ticket (on demand, e.g. after its text or customer changed).
+
+    None when no rule matches; otherwise what changed (maybe nothing). When the ticket lands
+    in another queue unassigned, that queue's assignment strategy picks an agent."""
+    rules = await rules_for(uow, core)
+    body = await _opening_text(ticket, uow)
+    facts = dataclasses.replace(await facts_for(ticket, body, uow, core), at=core.clock.now())
+    decision = evaluate(rules, facts)
+    if decision.empty:
+        return None
+    queue = ticket.queue
+    done = await apply(decision, ticket, uow, core, at=core.clock.now(), by=by, replies=False)
+    if ticket.queue != queue and ticket.assignee_id is None:
+        await assignment.auto_assign(ticket, uow, core)
+    return done
+
+
+async def _opening_text(ticket: Ticket, uow: UnitOfWork) -> str:
+    """What the customer first wrote: rules match the body as they did when it opened."""
+    for row in await uow.messages.for_tickets([ticket.id], include_internal=False):
+        if row.author_kind == "customer":
+            return str(row.text or "")
+    return ""
 
 
 async def _call(method: Any, value: Any, at: Any) -> None:
@@ -138,19 +193,21 @@ async def _call(method: Any, value: Any, at: Any) -> None:
         log.info("routing: %s", exc)
 
 
-async def _set_queue(ticket: Ticket, queue: str, uow: UnitOfWork) -> None:
+async def _set_queue(ticket: Ticket, queue: str, uow: UnitOfWork, at: datetime) -> None:
     if await uow.queues.get(queue) is None:
         log.warning("%s: routing names queue %r, which does not exist", ticket.ref, queue)
         return
-    ticket.transfer(queue, actor=ACTOR, at=ticket.created_at)
+    ticket.transfer(queue, actor=ACTOR, at=at)
 
 
-async def _assign(ticket: Ticket, name: str, uow: UnitOfWork, core: Core) -> None:
+async def _assign(ticket: Ticket, name: str, uow: UnitOfWork, core: Core, at: datetime) -> None:
     agent = await uow.agents.by_name(name.lstrip("@"))
     if agent is None or not agent.active:
         log.warning("%s: routing assigns to %r, who is not an agent", ticket.ref, name)
         return
-    ticket.assign(agent, actor=ACTOR, at=ticket.created_at, timeout=core.policy.claim_timeout)
+    if ticket.assignee_id == agent.id:
+        return
+    ticket.assign(agent, actor=ACTOR, at=at, timeout=core.policy.claim_timeout)
 
 
 async def _canned_reply(ticket: Ticket, name: str, uow: UnitOfWork, core: Core) -> None:

@@ -79,6 +79,8 @@ class SlaConfig:
     policies: list[SlaPolicy] = field(default_factory=list)
     fallback: SlaPolicy = field(init=False)
     _data: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    # parsed QueueTimers by queue name: the timers and the SLA stage ask for every ticket
+    _timers: dict[str, QueueTimers] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.calendars.setdefault(ALWAYS, BusinessCalendar.always())
@@ -116,6 +118,7 @@ class SlaConfig:
             except ValueError as exc:
                 log.warning("SLA policy skipped: %s", exc)
         self.policies = policies
+        self._timers = {}
         fallback_name = self.fallback_data["name"]
         stored = self._data.get(fallback_name)
         self.fallback = self.build(stored or self.fallback_data)
@@ -161,7 +164,13 @@ class SlaConfig:
 
     def queue(self, name: str | None) -> QueueTimers:
         """The queue's timers: its settings, else the global defaults."""
-        raw = self.queues.get(name or "", {})
+        known = self._timers.get(name or "")
+        if known is None:
+            known = self._timers[name or ""] = self._parse_queue(name or "")
+        return known
+
+    def _parse_queue(self, name: str) -> QueueTimers:
+        raw = self.queues.get(name, {})
         d = self.defaults
 
         def pick(key: str, default: timedelta | None) -> timedelta | None:

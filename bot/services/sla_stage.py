@@ -14,11 +14,14 @@ from bot.domain import sla_clock as clock
 from bot.domain.calendar import BusinessCalendar
 from bot.domain.model import Ticket
 from bot.domain.sla import SlaPolicy
+from bot.domain.sla_rebase import rebase
 from bot.domain.status import Status
 from bot.services.context import Core
 from bot.services.unit_of_work import UnitOfWork
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
+# events that move due times or timers (StatusChanged, claims and assignments are FieldChanged)
+_TIMED = (ev.AgentReplied, ev.CustomerMessageAdded, ev.FieldChanged, ev.TicketSnoozed)
 
 
 async def sla_stage(events: list[ev.Event], uow: UnitOfWork, core: Core) -> None:
@@ -37,10 +40,12 @@ def policy_of(ticket: Ticket, core: Core) -> tuple[SlaPolicy, BusinessCalendar]:
 
 async def choose_policy(ticket: Ticket, uow: UnitOfWork, core: Core) -> SlaPolicy:
     """A policy routing named, else the first policy matching the ticket and its customer."""
+    return core.policy.sla.named(ticket.sla_policy) or await _matching(ticket, uow, core)
+
+
+async def _matching(ticket: Ticket, uow: UnitOfWork, core: Core) -> SlaPolicy:
+    """The first policy matching the ticket and its customer (the fallback if none does)."""
     cfg = core.policy.sla
-    named = cfg.named(ticket.sla_policy)
-    if named is not None:
-        return named
     customer = await uow.customers.get(ticket.customer_id)
     return cfg.select(
         priority=ticket.priority.value,
@@ -48,16 +53,6 @@ async def choose_policy(ticket: Ticket, uow: UnitOfWork, core: Core) -> SlaPolic
         tier=customer.tier if customer else None,
         domain=customer.email if customer else None,
         channel=ticket.origin,
-    )
-
-
-def customer_waiting(ticket: Ticket) -> bool:
-    """Answered before, and the customer wrote after our last answer."""
-    last_in, last_out = ticket.last_customer_message_at, ticket.last_agent_message_at
-    return (
-        ticket.first_response_at is not None
-        and last_in is not None
-        and (last_out is None or last_in > last_out)
     )
 
 
@@ -70,6 +65,8 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
         for target in ("first_response", "resolution"):
             clock.start_target(ticket, target, policy, calendar, ticket.created_at)
         return
+    if not isinstance(event, _TIMED):
+        return  # e.g. the SLA alarms' own events, hundreds per sweep: nothing to recompute
     policy, calendar = policy_of(ticket, core)
     if isinstance(event, ev.AgentReplied):
         if event.first_response:
@@ -78,8 +75,9 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
         clock.clear_target(ticket, "next_response")
     elif isinstance(event, ev.CustomerMessageAdded):
         running = ticket.status in clock.RUNNING and ticket.paused_at is None
-        if running and ticket.next_response_due is None and customer_waiting(ticket):
-            # The oldest unanswered message sets the clock; later ones do not push it back.
+        if running and ticket.next_response_due is None and clock.customer_waiting(ticket):
+            # The customer started waiting with their first message after our last public
+            # reply: that message starts the clock; later ones do not push it back.
             clock.start_target(ticket, "next_response", policy, calendar, at)
     elif isinstance(event, ev.StatusChanged):
         old, new = Status(event.old or ticket.status), Status(event.new or ticket.status)
@@ -91,6 +89,29 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
             ticket.claim_expires_at = at + timeout if timeout else None
     elif isinstance(event, ev.TicketSnoozed):
         ticket.remind_at = event.until
+    elif type(event) is ev.FieldChanged and event.field_name in ("priority", "queue"):
+        await _reselect(event, ticket, uow, core)
+
+
+async def _reselect(event: ev.FieldChanged, ticket: Ticket, uow: UnitOfWork, core: Core) -> None:
+    """Priority or queue changed: the first policy matching the ticket now applies (unless a
+    routing rule named the policy), and the queue may bring another calendar. Due times are
+    recomputed from the business time already used (bot/domain/sla_rebase.py)."""
+    cfg = core.policy.sla
+    old_queue = str(event.old) if event.field_name == "queue" else ticket.queue
+    old = cfg.named(ticket.sla_policy) or cfg.fallback
+    old_calendar = cfg.calendar_for(old, old_queue)
+    new = old if await uow.history.routed_sla(ticket.id) else await _matching(ticket, uow, core)
+    new_calendar = cfg.calendar_for(new, ticket.queue)
+    if new.name == old.name and new_calendar.name == old_calendar.name:
+        return
+    rebase(ticket, old, old_calendar, new, new_calendar, event.at)
+    if new.name != old.name:
+        ticket.sla_policy = new.name
+        uow.history.add(
+            ticket_id=ticket.id, at=event.at, actor=event.actor, kind="changed", old=old.name,
+            new=new.name, data={"field": "sla_policy", "reason": f"{event.field_name} changed"},
+        )  # fmt: skip
 
 
 def _status_changed(
@@ -111,7 +132,7 @@ def _status_changed(
         ticket.remind_at = ticket.auto_close_at = None
         if old not in clock.RUNNING:
             clock.resume(ticket, calendar, at)
-            if ticket.next_response_due is None and customer_waiting(ticket):
+            if ticket.next_response_due is None and clock.customer_waiting(ticket):
                 clock.start_target(ticket, "next_response", policy, calendar, at)
         return
     clock.pause(ticket, at)

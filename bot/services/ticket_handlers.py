@@ -158,7 +158,13 @@ async def reply(cmd: c.ReplyToTicket, uow: UnitOfWork, core: Core) -> Reply:
             },
         )
     first = record_reply(
-        ticket, agent, text, uow, core, source_conversation=cmd.source_conversation
+        ticket,
+        agent,
+        text,
+        uow,
+        core,
+        source_conversation=cmd.source_conversation,
+        attachments=cmd.attachments,
     )
     note = " (first response)" if first else ""
     return Reply(True, f"Reply sent on {ticket.ref}{note}.", ticket.ref, {"text": text})

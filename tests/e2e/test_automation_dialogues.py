@@ -197,3 +197,34 @@ async def test_rules_commands(db_url: str, tmp_path: Path) -> None:
     cards = {d["ticket"]: d["text"] for d in to(out, "agents", "card")}
     assert "priority urgent" in cards["T-1"] and "tags outage" in cards["T-1"]
     assert "priority normal" in cards["T-2"]
+
+
+async def test_route_runs_the_rules_again_on_demand(db_url: str, tmp_path: Path) -> None:
+    out, _ = await run_dialogue(
+        """
+        alice: total outage in Zagreb
+        dave: hello there
+        ada: /rules add outage when keywords:outage then queue:billing priority:urgent tag:outage
+        bob: /route T-1
+        bob: /route T-1
+        bob: /route T-2
+        alice: /route T-1
+        bob: /route
+        bob: /history T-1
+    """,
+        db_url,
+        config=config(tmp_path),
+    )
+    bob = [d["text"] for d in to(out, "bob") if d["kind"] != "system"]
+    assert "deskbot assigned T-1 to you" in " ".join(texts(out, "bob", "system"))
+    assert bob[0] == "T-1 routed again: queue billing, priority urgent, tag outage."
+    assert bob[1] == "T-1 already is where the rules put it."
+    assert bob[2] == "No rule matches T-2; nothing changed."
+    assert "Which ticket?" in bob[3]
+    assert "routed" in bob[4] and "outage" in bob[4]
+    assert "only for agents" in texts(out, "alice")[-1]
+    cards = [d["text"] for d in to(out, "agents", "card") if d["ticket"] == "T-1"]
+    assert "queue general" in cards[0]
+    # billing assigns round robin: the re-routed ticket got an agent of its new queue
+    assert "queue billing" in cards[-1] and "priority urgent" in cards[-1]
+    assert "assignee —" not in cards[-1]

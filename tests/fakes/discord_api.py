@@ -793,12 +793,14 @@ class FakeDiscord:
         self.invalid_request_ban = 10_000  # 401/403/429 answers per 10 minutes
         self.strict = True  # injected commands must be registered, modals must have been shown
         self.recommended_shards = 1
+        self.max_concurrency = 1  # IDENTIFYs per 5 s (per bucket shard_id % max_concurrency)
         self.heartbeat_interval_ms = 41250
         self.ack_heartbeats = True
         self.echo_events = True  # also send the bot's own actions back over the gateway
         # ---- gateway state
         self.sessions: dict[str, _Session] = {}
         self.identifies: list[dict[str, Any]] = []
+        self.identified_at: list[float] = []  # time.monotonic() of each IDENTIFY
         self.resumes: list[dict[str, Any]] = []
         self.refused_resumes = 0
         self.connections: list[str] = []  # path of every gateway connection
@@ -922,9 +924,21 @@ class FakeDiscord:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str = "Help Desk", *, owner: FakeUser | None = None) -> FakeGuild:
+    def add_guild(
+        self,
+        name: str = "Help Desk",
+        *,
+        owner: FakeUser | None = None,
+        shard: tuple[int, int] | None = None,
+    ) -> FakeGuild:
+        """A server with the bot in it; ``shard=(shard_id, shards)`` picks an id whose events
+        go to that shard (``(guild_id >> 22) % shards``, as Discord routes them)."""
         owner = owner or self.add_user(f"{name.lower().replace(' ', '')}-owner")
         gid = self.snowflake()
+        if shard is not None and (gid >> 22) % shard[1] != shard[0]:
+            shard_id, shards = shard
+            self._last_ms += (shard_id - self._last_ms) % shards  # a few milliseconds ahead
+            gid = (self._last_ms << 22) | (self._seq & 0x3FFFFF)
         guild = FakeGuild(gid, name, owner.id)
         guild.roles[gid] = FakeRole(gid, "@everyone", EVERYONE_DEFAULT_PERMISSIONS)
         bot_role = FakeRole(
@@ -1563,6 +1577,7 @@ class FakeDiscord:
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> _Session | None:
         self.identifies.append(data)
+        self.identified_at.append(time.monotonic())
         if data.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
@@ -2292,7 +2307,7 @@ class FakeDiscord:
                 "total": 1000,
                 "remaining": 1000 - len(self.identifies),
                 "reset_after": 86_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": self.max_concurrency,
             }
         return out
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Self
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from aiohttp import WSMsgType, web
 
@@ -30,6 +30,10 @@ MAX_SECTION_FIELDS = 10
 MAX_FIELD_TEXT = 2_000
 MAX_HEADER_TEXT = 150
 MAX_VIEW_TITLE = 24  # also submit/close labels
+MAX_ACTION_ELEMENTS = 25  # elements in one actions block
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2_000
+MAX_ACTION_ID = 255
 MAX_PRIVATE_METADATA = 3_000
 TRIGGER_TTL = 3.0
 RESPONSE_URL_USES = 5  # a response_url takes at most 5 posts (within 30 minutes)
@@ -41,7 +45,7 @@ TRUNCATED_WARNING = (
 DEFAULT_SCOPES = (
     "chat:write,commands,reactions:read,reactions:write,channels:read,groups:read,im:read,"
     "im:write,mpim:read,users:read,users:read.email,usergroups:read,files:write,channels:join,"
-    "channels:history,groups:history,im:history"
+    "channels:history,groups:history,im:history,files:read"
 )
 # Scope a method needs (any one of them). Real Slack answers missing_scope without it.
 NEEDED_SCOPES: dict[str, tuple[str, ...]] = {
@@ -271,6 +275,16 @@ class UploadedFile:
 
 
 @dataclass
+class SharedFile:
+    """A file someone shared in the workspace, served at its url_private(_download)."""
+
+    id: str
+    name: str
+    mimetype: str
+    content: bytes
+
+
+@dataclass
 class ResponsePost:
     url: str
     body: dict[str, Any]
@@ -330,6 +344,36 @@ def block_errors(blocks: Any, pointer: str, max_blocks: int) -> list[str]:
                 errors += _text_len_error(f, MAX_FIELD_TEXT, f"{at}/fields/{j}")
         elif block["type"] == "header":
             errors += _text_len_error(block.get("text"), MAX_HEADER_TEXT, f"{at}/text")
+        elif block["type"] == "actions":
+            errors += _action_errors(block.get("elements"), f"{at}/elements")
+    return errors
+
+
+def _action_errors(elements: Any, pointer: str) -> list[str]:
+    """An actions block: 1–25 elements; buttons with short labels and values, unique ids."""
+    if not isinstance(elements, list) or not elements:
+        return [f"[ERROR] must provide at least 1 items [json-pointer:{pointer}]"]
+    errors: list[str] = []
+    if len(elements) > MAX_ACTION_ELEMENTS:
+        errors.append(f"[ERROR] no more than 25 items allowed [json-pointer:{pointer}]")
+    seen: set[str] = set()
+    for i, element in enumerate(elements):
+        at = f"{pointer}/{i}"
+        action_id = str(element.get("action_id") or "")
+        if len(action_id) > MAX_ACTION_ID:
+            errors.append(f"[ERROR] must be less than 256 characters [json-pointer:{at}/action_id]")
+        if action_id and action_id in seen:
+            errors.append(f"[ERROR] duplicate action_id {action_id} [json-pointer:{at}/action_id]")
+        seen.add(action_id)
+        if element.get("type") != "button":
+            continue
+        if not isinstance(element.get("text"), dict):
+            errors.append(f"[ERROR] missing required field: text [json-pointer:{at}]")
+        errors += _text_len_error(element.get("text"), MAX_BUTTON_TEXT, f"{at}/text")
+        if len(str(element.get("value") or "")) > MAX_BUTTON_VALUE:
+            errors.append(f"[ERROR] must be less than 2001 characters [json-pointer:{at}/value]")
+        if element.get("style") not in (None, "primary", "danger"):
+            errors.append(f"[ERROR] must be one of primary, danger [json-pointer:{at}/style]")
     return errors
 
 
@@ -399,6 +443,7 @@ class FakeSlack:
         self.views: dict[str, View] = {}
         self.home_views: dict[str, View] = {}
         self.files: dict[str, UploadedFile] = {}
+        self.shared_files: dict[str, SharedFile] = {}  # files people shared, by id
         self.ephemerals: list[Ephemeral] = []
         self.posts_to_response_urls: list[ResponsePost] = []
         self.unknown_thread_ts: list[tuple[str, str]] = []  # (channel, thread_ts) Slack accepted
@@ -441,6 +486,8 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            # Retired on 2025-11-12 for every app: uploads go through the two methods above.
+            "files.upload": self._files_upload_retired,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -450,6 +497,8 @@ class FakeSlack:
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/hooks/{rest:.*}", self._handle_response_url)
         app.router.add_get("/link", self._handle_socket)
+        app.router.add_get("/files-pri/{key}/{rest:.*}", self._handle_file_download)
+        app.router.add_get("/signin", self._handle_signin)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -558,6 +607,38 @@ class FakeSlack:
         msg = Message(chan.id, ts or self._next_ts(), text, user, bot_id=bot_id, blocks=blocks)
         self._store(msg, thread_ts)
         return msg
+
+    def share_file(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        user: str = "U0USER",
+        mimetype: str = "application/octet-stream",
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """A file someone shares: the file object a message event carries (put it in the
+        event's ``files``). Its bytes are served at ``url_private``/``url_private_download``
+        only to a request with a bot token (``Authorization: Bearer``) and the ``files:read``
+        scope; anything else is sent to the sign-in page, as real Slack does."""
+        file = SharedFile(self._new_id("F"), name, mimetype, content)
+        self.shared_files[file.id] = file
+        base = f"{self.root_url}/files-pri/{self.team_id}-{file.id}"
+        quoted = quote(name, safe="")
+        return {
+            "id": file.id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rpartition(".")[2] if "." in name else "binary",
+            "size": len(content) if size is None else size,
+            "user": user,
+            "mode": "hosted",
+            "is_external": False,
+            "url_private": f"{base}/{quoted}",
+            "url_private_download": f"{base}/download/{quoted}",
+            "permalink": f"https://{self.team_domain}.slack.com/files/{user}/{file.id}/{quoted}",
+        }
 
     def channel(self, ref: str) -> Channel:
         """Channel by id or name (``#name`` too); KeyError when unknown."""
@@ -745,6 +826,31 @@ class FakeSlack:
             return web.Response(status=404, text="file_not_found")
         file.content = data
         return web.Response(text=f"OK - {len(data)}")
+
+    async def _handle_file_download(self, request: web.Request) -> web.StreamResponse:
+        """GET of a shared file's url_private(_download): the bytes, for the bot token only."""
+        file_id = request.match_info["key"].partition("-")[2]
+        call = Call("file_download", {"file_id": file_id, "path": request.path}, time.time())
+        self.calls.append(call)
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
+        if token not in self.tokens or "files:read" not in self.scopes:
+            # Slack does not say 401 here: it redirects to a sign-in page (HTML, status 200).
+            call.status, call.error = 302, "not_authed" if token is None else "invalid_auth"
+            return web.Response(
+                status=302, headers={"Location": f"{self.root_url}/signin?redir={request.path}"}
+            )
+        file = self.shared_files.get(file_id)
+        if file is None:
+            call.status, call.error = 404, "file_not_found"
+            return web.Response(status=404, text="file_not_found")
+        return web.Response(body=file.content, content_type=file.mimetype)
+
+    async def _handle_signin(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=f"<!DOCTYPE html><title>Sign in | {self.team_name}</title>",
+            content_type="text/html",
+        )
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         url = f"{self.root_url}{request.path}"
@@ -1213,10 +1319,15 @@ class FakeSlack:
         self.files[file.id] = file
         return {"upload_url": f"{self.root_url}/upload/v1/{file.id}", "file_id": file.id}
 
+    def _files_upload_retired(self, args: dict[str, Any]) -> dict[str, Any]:
+        raise SlackError("method_deprecated")
+
     def _files_complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
         items = _parse_json_arg(args, "files", "invalid_arguments")
         if not isinstance(items, list) or not items:
             raise SlackError("invalid_arguments")
+        if not all(isinstance(item, dict) and item.get("id") for item in items):
+            raise SlackError("invalid_arguments", messages=["[ERROR] files need an id"])
         files = []
         for item in items:
             file = self.files.get(str(item.get("id")))
@@ -1225,6 +1336,9 @@ class FakeSlack:
             file.title = item.get("title") or file.filename
             files.append(file)
         targets = [c for c in str(args.get("channels") or args.get("channel_id") or "").split(",")]
+        if args.get("thread_ts") and len([c for c in targets if c]) != 1:
+            # A file is posted as a reply in exactly one channel's thread.
+            raise SlackError("invalid_arguments", messages=["[ERROR] thread_ts needs one channel"])
         answer = [
             {"id": f.id, "name": f.filename, "title": f.title, "size": len(f.content or b"")}
             for f in files

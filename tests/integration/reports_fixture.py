@@ -31,7 +31,7 @@ S = timedelta(seconds=1)
 
 # name: created, origin, queue, priority, assignee, tags, status, sla_policy,
 #       first_response_at, frt business secs, resolved_at, resolution business secs, closed_at,
-#       first_response_due, resolution_due
+#       first_response_due, resolution_due, next_response_due
 TICKETS: dict[str, dict[str, Any]] = {
     "T1": dict(created=z("03-01", "23:30"), origin="slack", queue="billing", priority="high",
                assignee="bob", tags=["billing", "refund"], status="closed", sla="std",
@@ -45,7 +45,7 @@ TICKETS: dict[str, dict[str, Any]] = {
                fr=z("03-03", "09:00"), frs=1200, res=z("03-03", "11:00"), ress=5000),
     "T4": dict(created=z("03-04"), origin="email", queue="general", priority="urgent",
                assignee="carol", tags=["login"], status="open", sla="std",
-               fr=z("03-04", "10:00"), frs=7200, res_due=z("03-06")),
+               fr=z("03-04", "10:00"), frs=7200, res_due=z("03-06"), nr_due=z("03-12")),
     "T5": dict(created=z("03-04", "23:30"), origin="discord", queue="general", priority="low",
                tags=["login"], status="new", sla="std", fr_due=z("03-12"), res_due=z("03-20")),
     "T6": dict(created=z("03-06"), origin="slack", queue="billing", priority="normal",
@@ -65,7 +65,7 @@ TICKETS: dict[str, dict[str, Any]] = {
                 fr=z("02-24", "08:10"), frs=600, res=z("03-03"), ress=200000),
     "T11": dict(created=z("02-25"), origin="slack", queue="general", priority="high",
                 assignee="bob", tags=[], status="open", sla="std",
-                fr=z("03-02"), frs=100000),
+                fr=z("03-02"), frs=100000, nr_due=z("03-10")),
     "T12": dict(created=z("02-26"), origin="discord", queue="billing", priority="normal",
                 tags=["refund"], status="new", sla="nores", fr_due=z("02-26", "12:00")),
     "T13": dict(created=datetime(2026, 1, 10, 8, tzinfo=UTC), origin="email", queue="general",
@@ -107,6 +107,11 @@ HISTORY: list[tuple[str, str, str | None, str | None, datetime]] = [
     ("T10", "sla_breached", None, "resolution", z("02-26")),
     ("T11", "sla_breached", None, "first_response", z("02-25", "12:00")),
     ("T11", "sla_escalated", None, "notify_leads", z("02-25", "13:00")),
+    # next response: T3 breached (recorded), T4 waiting (due 03-12, after NOW); T7 is merged,
+    # so its breach does not count; before: T9 breached (recorded), T11 overdue (due 03-10)
+    ("T3", "sla_breached", None, "next_response", z("03-03", "10:30")),
+    ("T7", "sla_breached", None, "next_response", z("03-07", "10:00")),
+    ("T9", "sla_breached", None, "next_response", z("02-23", "08:50")),
 ]
 
 # (ticket, survey sent, score, rated at)
@@ -142,7 +147,7 @@ async def load(
                 "resolved_at": t.get("res") or t.get("closed"), "closed_at": t.get("closed"),
                 "sla_policy": t.get("sla"), "first_response_secs": t.get("frs"),
                 "resolution_secs": t.get("ress"), "first_response_due": t.get("fr_due"),
-                "resolution_due": t.get("res_due"),
+                "resolution_due": t.get("res_due"), "next_response_due": t.get("nr_due"),
             }  # fmt: skip
             ids[name] = (
                 await conn.execute(insert(tb.tickets).values(**row).returning(tb.tickets.c.id))

@@ -299,3 +299,32 @@ async def test_agent_files_are_kept_and_relayed_to_the_customer(db_url: str) -> 
         assert "debug.log" not in str(relayed[0].payload)
     finally:
         await app.stop()
+
+
+async def test_show_lists_each_identitys_email_and_phone(db_url: str) -> None:
+    app = await make_app(db_url)
+    try:
+        slack = Identity(
+            "slack", "U1", "Alice", email="alice@example.com", email_verified=True,
+            phone="+385 1 555 0101",
+        )  # fmt: skip
+        opened = await app.gateway.receive(
+            msg("U1", "from slack", "s-1", platform="slack", identity=slack)
+        )
+        mail = Identity(
+            "email", "alice@example.com", "Alice", email="alice@example.com", email_verified=True
+        )
+        await app.gateway.receive(
+            msg("alice@example.com", "by mail", "e-1", platform="email", identity=mail)
+        )
+        shown = await app.gateway.execute(cmd("bob", f"show {opened.ref}"))
+        assert shown.ok
+        assert (
+            "contact: alice@example.com · +385 1 555 0101 (slack); alice@example.com (email)"
+            in (shown.text)
+        )
+        async with app.engine.connect() as conn:
+            phones = (await conn.execute(select(t.identities.c.phone))).scalars().all()
+        assert sorted(p or "" for p in phones) == ["", "+385 1 555 0101"]
+    finally:
+        await app.stop()

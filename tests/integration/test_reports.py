@@ -24,6 +24,7 @@ from bot.messages import CommandInvocation, Identity
 from bot.reports.csv_export import COLUMNS
 from bot.reports.figures import Csat, Pct, Report, Scope, Sla
 from bot.reports.periods import parse_period
+from bot.reports.render import render_text
 from bot.reports.request import ReportRequest
 from bot.reports.service import build_report
 from bot.services.ports import FakeClock
@@ -99,8 +100,11 @@ async def test_figures_match_the_hand_computed_ones(app: App) -> None:
     assert now.rt == Pct(6, 86400, 1036800)
     assert now.rt_business == Pct(6, 5000, 500000)
     assert before.rt == Pct(1, 3600, 3600)
-    assert now.sla == {"first_response": Sla(4, 1, 1), "resolution": Sla(2, 2, 1)}
-    assert before.sla == {"first_response": Sla(2, 2, 0), "resolution": Sla(1, 1, 1)}
+    # next response: met is not stored, so only breached and open (waiting now) are counted
+    assert now.sla == {"first_response": Sla(4, 1, 1), "resolution": Sla(2, 2, 1),
+                       "next_response": Sla(0, 1, 1)}  # fmt: skip
+    assert before.sla == {"first_response": Sla(2, 2, 0), "resolution": Sla(1, 1, 1),
+                          "next_response": Sla(0, 2, 0)}  # fmt: skip
     assert now.channels == {"slack": 4, "email": 3, "discord": 1}
     assert before.channels == {"slack": 2, "email": 1, "discord": 1}
     assert now.tags == {"billing": 2, "refund": 2, "login": 2}
@@ -111,6 +115,11 @@ async def test_figures_match_the_hand_computed_ones(app: App) -> None:
     assert before.csat == Csat(surveys=1, answered=1, scores=(0, 0, 0, 1, 0))
     agents = [(a.name, a.handled, a.replies, a.handle.p50) for a in r.agents]
     assert agents == [("bob", 4, 5, 86400), ("carol", 2, 4, 10800)]
+    # before: bob resolved T9 (1 h) and answered it; carol only answered T10
+    before_agents = [
+        (p.handled, p.replies, p.handle.p50) for a in r.agents if (p := a.previous) is not None
+    ]
+    assert before_agents == [(1, 1, 3600), (0, 1, None)]
     # local days in Zagreb: T1 (23:30Z on 03-01) is on 03-02, T5 (23:30Z on 03-04) on 03-05
     assert [d.created for d in r.days] == [2, 1, 1, 1, 1, 1, 1]
     assert [d.resolved for d in r.days] == [1, 3, 1, 0, 0, 1, 0]
@@ -167,6 +176,42 @@ async def test_breakdowns(app: App, by: str) -> None:
     if by == "agent":
         assert {g.key: g.current.replies for g in r.groups} == {"bob": 5, "carol": 4,
                                                               "unassigned": 0}  # fmt: skip
+
+
+# the previous period per agent: created, resolved, backlog at its end, first response and
+# resolution medians, replies, first-response SLA (T9 met, T10 met, T11 and T12 breached)
+BEFORE_BY_AGENT = {
+    "bob": (2, 1, 2, 1200, 3600, 1, Sla(1, 1, 0), Sla(0, 2, 0)),
+    "carol": (1, 0, 2, 600, None, 1, Sla(1, 0, 0), Sla()),
+    "unassigned": (1, 0, 1, None, None, 0, Sla(0, 1, 0), Sla()),
+}
+
+
+async def test_by_agent_has_the_previous_period_and_changes(app: App) -> None:
+    r = await report(app, "agent")
+    before = {
+        g.key: (
+            g.previous.created, g.previous.resolved, g.previous.backlog, g.previous.frt.p50,
+            g.previous.rt.p50, g.previous.replies, g.previous.sla.get("first_response"),
+            g.previous.sla.get("next_response", Sla()),
+        )
+        for g in r.groups
+    }  # fmt: skip
+    assert before == BEFORE_BY_AGENT
+    carol = next(g for g in r.groups if g.key == "carol")
+    assert carol.current.sla["next_response"] == Sla(0, 1, 1)  # T3 breached, T4 waiting
+    text = render_text(r)
+    # counts with their changes: created, resolved, backlog, replies
+    assert "bob               3  +1         4  +3        1  −1        5  +4" in text
+    assert "carol             3  +2         2  +2        3  +1        4  +3" in text
+    assert "unassigned        2  +1         0  ±0        2  +1        0  ±0" in text
+    # medians and first-response SLA met with their changes (– where a period has none)
+    assert "bob              10m     −10m    1d 0h  +23h 00m     100%    +50" in text
+    assert "carol         1h 30m  +1h 20m   3h 00m         –      50%    −50" in text
+    # the agents' productivity table: resolved, replies, median handle, each with its change
+    assert "bob           4  +3        5  +4          1d 0h  +23h 00m" in text
+    assert "carol         2  +2        4  +3         3h 00m         –" in text
+    assert "next response: breached 1 (−1, −50%) · waiting now 1" in text
 
 
 async def test_my_report_is_about_my_tickets(app: App) -> None:

@@ -24,8 +24,11 @@ class FakeReports:
     async def last_digest_at(self) -> datetime | None:
         return self.store.get("last")
 
-    async def created(self, *a: Any) -> dict[Any, Any]:
+    async def created(self, *a: Any, **k: Any) -> dict[Any, Any]:
         return {}
+
+    async def window_counts(self, column: str, windows: list[Any], *a: Any) -> list[int]:
+        return [0] * len(windows)
 
     async def resolved_closed(self, *a: Any) -> tuple[dict[Any, Any], dict[Any, Any]]:
         return {}, {}

@@ -36,8 +36,13 @@ class Server:
     staff_role: FakeRole
 
 
-def server(dc: FakeDiscordThreads, name: str, people: list[FakeUser]) -> Server:
-    guild = dc.add_guild(name) if name != dc.guild.name else dc.guild
+def server(
+    dc: FakeDiscordThreads,
+    name: str,
+    people: list[FakeUser],
+    shard: tuple[int, int] | None = None,
+) -> Server:
+    guild = dc.add_guild(name, shard=shard) if name != dc.guild.name else dc.guild
     support = dc.channel if guild is dc.guild else dc.add_text_channel(guild.id, "support")
     role = dc.add_role(guild.id, f"{name} staff")
     for user in people:
@@ -158,8 +163,16 @@ def settings_for(
 
 @asynccontextmanager
 async def running(
-    tmp_path: Path, *, extra_servers: int = 0, **extra: Any
+    tmp_path: Path,
+    *,
+    extra_servers: int = 0,
+    shards: int = 0,
+    main_shard_only: bool = False,
+    **extra: Any,
 ) -> AsyncIterator[DiscordEnv]:
+    """A started app against a fresh fake; with `shards`, Discord recommends that many and
+    each extra server lands on the shard after the previous one's (`main_shard_only`: this
+    process runs only the first server's shard, as when shards are split over processes)."""
     async with FakeDiscordThreads() as dc:
         # Discord allows 5 posts per 5 s per channel; discord.py waits that out (proven in
         # tests/adapters/discord_fake). A busier bucket keeps these scenarios quick.
@@ -167,7 +180,15 @@ async def running(
         bob, carol, lee = dc.add_user("bob"), dc.add_user("carol"), dc.add_user("lee")
         people = [dc.alice, bob, carol, lee]
         main = server(dc, dc.guild.name, people)
-        servers = [main] + [server(dc, f"Guild {n}", people) for n in range(extra_servers)]
+        first = (dc.guild.id >> 22) % shards if shards else 0
+        servers = [main] + [
+            server(dc, f"Guild {n}", people, ((first + n + 1) % shards, shards) if shards else None)
+            for n in range(extra_servers)
+        ]
+        if shards:
+            dc.recommended_shards = dc.max_concurrency = shards
+        if main_shard_only:
+            extra.update(discord_shards=str(shards), discord_shard_ids=str(first))
         for s in servers:
             for agent in (bob, carol):
                 dc.guilds[s.guild_id].members[agent.id].roles.append(s.staff_role.id)

@@ -19,6 +19,7 @@ async def test_commands_come_from_the_table_and_sync_only_when_changed(env: Disc
     assert [(o["name"], o["required"]) for o in reply_options] == [
         ("text", True),
         ("ticket", False),
+        ("file", False),  # an attachment sent with the reply
     ]
     await env.adapter.stop()  # a restart: the same table is not written again
     await env.adapter.start(env.app.gateway)

@@ -355,3 +355,34 @@ async def test_unknown_channel_unknown_message_and_missing_access(dc: FakeDiscor
 
 def _params(content: str) -> discord.http.MultipartParameters:
     return discord.http.handle_message_parameters(content=content)
+
+
+async def test_follow_up_uploads_are_multipart_and_within_the_limit(dc: FakeDiscord) -> None:
+    dc.upload_limit = 1000  # bytes per request, as the interaction announces it
+    client = make_client()
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    outcome: dict[str, Any] = {}
+
+    @tree.command(name="export", description="Send a file")
+    async def export(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome["limit"] = interaction.filesize_limit
+        small = discord.File(io.BytesIO(b"a,b\n1,2\n"), "figures.csv")
+        await interaction.followup.send("here", file=small, ephemeral=True)
+        big = discord.File(io.BytesIO(b"x" * 1001), "chart.png")
+        try:
+            await interaction.followup.send(file=big, ephemeral=True)
+        except discord.HTTPException as exc:
+            outcome["refused"] = (exc.status, exc.code)
+
+    async with running(client, dc):
+        await tree.sync()
+        handle = await dc.interaction_command("export")
+        await dc.wait_until(lambda: "refused" in outcome)
+    assert outcome == {"limit": 1000, "refused": (413, 40005)}
+    [answer] = handle.followups  # the first follow-up replaced the "thinking" message
+    assert answer.ephemeral and answer.content == "here"
+    [attachment] = answer.attachments
+    assert attachment["filename"] == "figures.csv" and attachment["size"] == 8
+    [upload] = dc.calls("POST", "/webhooks/**", status=200)[0].uploads
+    assert (upload.field, upload.filename) == ("files[0]", "figures.csv")

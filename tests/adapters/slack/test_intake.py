@@ -135,5 +135,6 @@ async def test_files_are_kept_on_the_ticket(env: SlackEnv) -> None:
             "size": 2048,
             "url": "https://example.slack.com/files/U0ALICE/F1/screenshot.png",
             "md5": None,
+            "link": None,  # set beside a kept copy (DESKBOT_SLACK_DOWNLOAD_DIR); off here
         }
     ]

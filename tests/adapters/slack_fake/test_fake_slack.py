@@ -310,6 +310,57 @@ async def test_files_upload_v2_end_to_end(slack: FakeSlack) -> None:
     ]
 
 
+async def test_files_upload_shape_is_enforced(slack: FakeSlack) -> None:
+    chan = slack.add_channel("help")
+    other = slack.add_channel("other")
+    c = client(slack)
+    # the retired one-step upload is refused, as real Slack does since November 2025
+    retired = await api_error(c.api_call("files.upload", data={"channels": chan.id}))
+    assert retired.response["error"] == "method_deprecated"
+    no_length = c.api_call("files.getUploadURLExternal", params={"filename": "a.txt"})
+    assert (await api_error(no_length)).response["error"] == "invalid_arguments"
+    ticket = await c.files_getUploadURLExternal(filename="a.txt", length=3)
+    # completing before the bytes were sent: the file does not exist yet
+    not_sent = await api_error(c.files_completeUploadExternal(files=[{"id": ticket["file_id"]}]))
+    assert not_sent.response["error"] == "file_not_found"
+    for bad in ([], [{"title": "no id"}]):
+        err = await api_error(c.files_completeUploadExternal(files=bad))
+        assert err.response["error"] == "invalid_arguments"
+    parent = await c.chat_postMessage(channel=chan.id, text="ticket")
+    await c.files_upload_v2(channel=chan.id, content=b"ok", filename="b.txt")
+    two = await api_error(
+        c.files_upload_v2(
+            channels=[chan.id, other.id], content=b"x", filename="c.txt", thread_ts=parent["ts"]
+        )
+    )
+    assert two.response["error"] == "invalid_arguments"  # a thread lives in one channel
+
+
+async def test_actions_block_limits(slack: FakeSlack) -> None:
+    slack.set_rate_limit("chat.postMessage", None)
+    chan = slack.add_channel("help")
+    c = client(slack)
+
+    def button(i: int, **kw: Any) -> dict[str, Any]:
+        b = {"type": "button", "text": {"type": "plain_text", "text": str(i)}}
+        return {**b, "action_id": f"a{i}", "value": "v", **kw}
+
+    def actions(*elements: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"type": "actions", "elements": list(elements)}]
+
+    await c.chat_postMessage(channel=chan.id, text="t", blocks=actions(*map(button, range(25))))
+    for bad in (
+        actions(*map(button, range(26))),
+        actions(),
+        actions(button(1), button(1)),  # action_ids repeat
+        actions(button(1, text={"type": "plain_text", "text": "x" * 76})),
+        actions(button(1, value="v" * 2001)),
+        actions(button(1, style="blue")),
+    ):
+        err = await api_error(c.chat_postMessage(channel=chan.id, text="t", blocks=bad))
+        assert err.response["error"] == "invalid_blocks", bad
+
+
 async def test_response_url_records_and_caps_uses(slack: FakeSlack) -> None:
     url = slack.new_response_url()
     hook = AsyncWebhookClient(url)
@@ -483,3 +534,25 @@ async def test_every_fixture_replays_into_bolt(
         assert (res.status, res.json()) == (404, {"error": "unhandled request"})
         assert any("Unhandled request" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_shared_files_are_served_to_the_bot_token_only(slack: FakeSlack) -> None:
+    shared = slack.share_file("a b.txt", b"hello", mimetype="text/plain")
+    assert shared["size"] == 5 and shared["url_private_download"].endswith("/download/a%20b.txt")
+    url = shared["url_private_download"]
+    async with ClientSession() as http:
+        for headers in ({}, {"Authorization": "Bearer xoxb-wrong"},
+                        {"Authorization": "Bearer xapp-test-token"}):  # fmt: skip
+            async with http.get(url, headers=headers, allow_redirects=False) as res:
+                assert res.status == 302 and "/signin" in res.headers["Location"]
+            async with http.get(url, headers=headers) as res:  # followed: a web page
+                assert res.status == 200 and res.content_type == "text/html"
+                assert b"hello" not in await res.read()
+        good = {"Authorization": "Bearer xoxb-test-token"}
+        for link in (url, shared["url_private"]):
+            async with http.get(link, headers=good, allow_redirects=False) as res:
+                assert res.status == 200 and await res.read() == b"hello"
+        slack.scopes.discard("files:read")
+        async with http.get(url, headers=good, allow_redirects=False) as res:
+            assert res.status == 302
+    assert [c.status for c in slack.calls_to("file_download")] == [302] * 6 + [200, 200, 302]

@@ -1,0 +1,62 @@
+"""The bulk insert path stores exactly what SQLAlchemy's own executemany stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import cast, delete, insert, select
+from sqlalchemy.types import Text
+
+from storage import tables as t
+from storage.bulk import insert_many
+from storage.engine import create_engine
+from storage.migrate import migrate
+
+AT = datetime(2026, 3, 29, 1, 30, 5, 120, tzinfo=UTC)
+
+
+def outbox_row(text: str, payload: object, **kw: object) -> dict[str, object]:
+    return {
+        "platform": "console",
+        "audience": "customer",
+        "kind": "reply",
+        "conversation_key": "console:alice:",
+        "text": text,
+        "payload": payload,
+        "next_attempt_at": AT,
+        "created_at": AT,
+        **kw,
+    }
+
+
+async def test_rows_match_sqlalchemy_executemany(db_url: str) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    rows = [
+        outbox_row("a", {"attachments": [{"filename": "č.png", "size": 3}]}),
+        outbox_row("b", None),
+        outbox_row("c", ["x"], recipient="bob", sent_at=AT),  # another column set
+    ]
+    stored = []
+    try:
+        for write in ("sqlalchemy", "bulk"):
+            async with engine.begin() as conn:
+                if write == "bulk":
+                    await insert_many(conn, t.outbox, rows)
+                else:
+                    await conn.execute(insert(t.outbox), rows[:2])
+                    await conn.execute(insert(t.outbox), rows[2:])
+            async with engine.begin() as conn:
+                cols = [t.outbox.c.text, t.outbox.c.payload, t.outbox.c.recipient,
+                        t.outbox.c.status, t.outbox.c.attempts, t.outbox.c.sent_at,
+                        t.outbox.c.next_attempt_at, cast(t.outbox.c.next_attempt_at, Text),
+                        cast(t.outbox.c.payload, Text)]  # fmt: skip
+                stored.append((await conn.execute(select(*cols).order_by(t.outbox.c.id))).all())
+                await conn.execute(delete(t.outbox))
+        assert stored[0] == stored[1]
+        assert [r.text for r in stored[1]] == ["a", "b", "c"]
+        assert stored[1][0].payload["attachments"][0]["filename"] == "č.png"
+        assert stored[1][0].status == "queued" and stored[1][0].attempts == 0
+        assert stored[1][2].sent_at.replace(tzinfo=UTC) == AT
+    finally:
+        await engine.dispose()

@@ -1,0 +1,86 @@
+"""The scheduler fires due tickets in batches (one unit of work per batch); a batch that fails
+falls back to smaller transactions, so every due ticket still fires, once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.bootstrap import App, build_app
+from bot.config import Settings
+from bot.domain import commands as c
+from bot.messages import ConversationRef, Identity, InboundMessage
+from bot.services.ports import FakeClock
+from storage import tables as t
+
+CONFIG = """
+[[sla.policies]]
+name = "tight"
+first_response = "10m"
+"""
+TICKETS = 12
+
+
+async def opened_app(db_url: str, tmp_path: Path) -> tuple[App, FakeClock]:
+    path = tmp_path / "deskbot.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=db_url, _env_file=None, config=path, claim_timeout="0s"
+    )
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    app = await build_app(settings, clock=clock)
+    for i in range(TICKETS):
+        who = Identity("console", f"c{i}", f"customer {i}")
+        await app.gateway.receive(
+            InboundMessage("console", f"m{i}", who, ConversationRef("console", f"c{i}"), "help")
+        )
+    clock.advance(timedelta(minutes=30))
+    return app, clock
+
+
+async def fired(app: App) -> tuple[Counter[tuple[int, str]], Counter[int]]:
+    async with app.engine.connect() as conn:
+        history = (await conn.execute(select(t.history.c.ticket_id, t.history.c.kind))).all()
+        cards = (
+            await conn.execute(select(t.outbox.c.ticket_id).where(t.outbox.c.kind == "card"))
+        ).all()
+    return Counter((r.ticket_id, r.kind) for r in history), Counter(r.ticket_id for r in cards)
+
+
+async def test_one_batch_fires_every_due_ticket_and_edits_each_card(
+    db_url: str, tmp_path: Path
+) -> None:
+    app, _ = await opened_app(db_url, tmp_path)
+    try:
+        _, cards_before = await fired(app)
+        assert await app.scheduler.sweep() == 2 * TICKETS  # warning and breach each
+        assert await app.scheduler.sweep() == 0
+        history, cards = await fired(app)
+    finally:
+        await app.stop()
+    for tid in range(1, TICKETS + 1):
+        assert history[(tid, "sla_warned")] == 1 and history[(tid, "sla_breached")] == 1
+        assert cards[tid] == cards_before[tid] + 1  # one card edit per ticket per batch
+
+
+async def test_failed_batch_falls_back_to_smaller_transactions(db_url: str, tmp_path: Path) -> None:
+    app, _ = await opened_app(db_url, tmp_path)
+    batches: list[int] = []
+
+    async def broken(cmd: c.FireDueTimers, uow: Any, core: Any) -> int:
+        batches.append(len(cmd.ticket_ids))
+        raise RuntimeError("a bad ticket in the batch")
+
+    app.bus.handlers[c.FireDueTimers] = broken
+    try:
+        assert await app.scheduler.sweep() == 2 * TICKETS
+        history, _ = await fired(app)
+    finally:
+        await app.stop()
+    assert batches == [TICKETS]
+    for tid in range(1, TICKETS + 1):
+        assert history[(tid, "sla_warned")] == 1 and history[(tid, "sla_breached")] == 1
