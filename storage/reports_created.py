@@ -28,7 +28,8 @@ DUE = {
     "first_response": (T.c.first_response_due, T.c.first_response_at, "fr"),
     "resolution": (T.c.resolution_due, T.c.resolved_at, "rs"),
 }
-NEXT = (T.c.next_response_due, "nr")  # restarts per customer message; met is not stored
+NEXT = (T.c.next_response_due, "nr")  # restarts per customer message; met is a history row
+NEXT_MET = "nr_met"
 TARGETS = {"first_response": "fr", "resolution": "rs", "next_response": "nr"}
 # outcome codes: 0 no such target, then the fields of Sla
 NONE, MET, BREACHED, OPEN = 0, 1, 2, 3
@@ -79,7 +80,8 @@ async def created(
         breaches = _breaches(repo, windows[0].start)
         stmt = stmt.outerjoin(breaches, breaches.c.ticket_id == T.c.id)
         for target, short in TARGETS.items():
-            cols.append(_outcome(target, breaches.c[short], now, sla_policies).label(short))
+            met = breaches.c[NEXT_MET] if target == "next_response" else None
+            cols.append(_outcome(target, breaches.c[short], now, sla_policies, met).label(short))
     inner = repo.scoped(stmt, scope).where(inside)
     sub = inner.with_only_columns(*cols, maintain_column_froms=True).subquery("t")
     groups = [sub.c[c.name] for c in cols]
@@ -99,32 +101,41 @@ async def created(
 
 
 def _breaches(repo: ReportsRepository, since: datetime) -> Any:
-    """Per ticket with a breach recorded since `since`: 1 or 0 per target (index only)."""
+    """Per ticket with an SLA record since `since`: 1 or 0 per target breached, and whether a
+    next-response cycle was met (the only target whose "met" is a record, not a timestamp)."""
+    breached = H.c.kind == "sla_breached"
     flags = [
-        func.max(case((H.c.new == target, 1), else_=0)).label(short)
+        func.max(case((and_(breached, H.c.new == target), 1), else_=0)).label(short)
         for target, short in TARGETS.items()
     ]
+    met = and_(H.c.kind == "sla_met", H.c.new == "next_response")
+    flags.append(func.max(case((met, 1), else_=0)).label(NEXT_MET))
     # SQLite would rather walk all history in ticket order than sort these few rows
     ticket = H.c.ticket_id if repo.pg else literal_column("+history.ticket_id")
     return (
         select(H.c.ticket_id, *flags)
-        .where(H.c.kind == "sla_breached", H.c.new.in_(list(TARGETS)), H.c.at >= since)
+        .where(H.c.kind.in_(["sla_breached", "sla_met"]), H.c.new.in_(list(TARGETS)))
+        .where(H.c.at >= since)
         .group_by(ticket)
         .subquery("b")
     )
 
 
 def _outcome(
-    target: str, flag: Any, now: datetime, sla_policies: Mapping[str, Sequence[str]]
+    target: str,
+    flag: Any,
+    now: datetime,
+    sla_policies: Mapping[str, Sequence[str]],
+    met_flag: Any = None,
 ) -> Any:
     """The ticket's outcome code for `target` (figures.py): merged tickets count for none."""
     flagged = func.coalesce(flag, 0) == 1
     merged = T.c.status == "merged"
-    if target == "next_response":  # breached or waiting; a met cycle leaves no trace
-        due = NEXT[0]
+    if target == "next_response":  # any cycle breached; else one waiting now; else one met
+        due, met = NEXT[0], func.coalesce(met_flag, 0) == 1
         return case(
             (merged, NONE), (or_(flagged, due < now), BREACHED), (due.is_not(None), OPEN),
-            else_=NONE,
+            (met, MET), else_=NONE,
         )  # fmt: skip
     due, met_at, _ = DUE[target]
     has = [due.is_not(None)]

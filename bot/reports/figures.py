@@ -15,11 +15,10 @@ Definitions (the SQL in storage/reports_repo.py implements exactly these):
 - SLA per target, for tickets created in the window that have the target: breached when a
   breach was recorded (or the due time passed unmet); met when the target was reached without
   a breach; open otherwise. Shares are of all tickets with the target.
-- next response (a target that restarts whenever the customer writes again): breached when a
-  next-response breach was recorded on the ticket or its running due time has passed; open
-  when it is waiting on a reply now, due later. A cycle met on time leaves no trace in the
-  stored data (the SLA engine clears the due time and records nothing), so "met" and the
-  shares are not known: the report shows the two counts (see NOT_RECORDED).
+- next response (a target that restarts whenever the customer writes again), per ticket:
+  breached when a next-response breach was recorded or its running due time has passed; open
+  when it is waiting on a reply now, due later; met when a reply came in time (the SLA engine
+  records `sla_met` for each cycle met) and none of the above.
 - messages per ticket: messages on tickets created in the window / tickets created in it.
 - agent productivity: tickets an agent resolved (as assignee) in the window, their public
   replies in the window, and the median wall resolution time of the tickets they resolved.
@@ -47,8 +46,6 @@ AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (
 
 P50, P90 = 0.5, 0.9
 SLA_TARGETS = ("first_response", "next_response", "resolution")
-NOT_RECORDED = frozenset({"next_response"})
-"""Targets whose met outcomes are not stored: only breached and open are counted."""
 GROUPINGS = ("agent", "queue", "channel", "priority", "tag")
 
 

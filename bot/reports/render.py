@@ -10,7 +10,6 @@ from __future__ import annotations
 from bot.formatting import split_text
 from bot.reports.figures import (
     AGE_BUCKETS,
-    NOT_RECORDED,
     SLA_TARGETS,
     AgentRow,
     GroupRow,
@@ -64,11 +63,6 @@ def _signed_duration(now: int | None, before: int | None) -> str:
 
 def _sla_line(target: str, now: Sla, before: Sla) -> str:
     label = target.replace("_", " ")
-    if target in NOT_RECORDED:  # met cycles are not stored: counts, no shares (figures.py)
-        return (
-            f"{label}: breached {now.breached} ({change(now.breached, before.breached)}) · "
-            f"waiting now {now.open} (replies in time are not recorded: no shares)"
-        )
     if not now.total:
         return f"{label}: no tickets with this target"
     met_now, met_before = now.share(now.met), before.share(before.met)

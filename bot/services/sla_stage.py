@@ -72,6 +72,7 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
         if event.first_response:
             ticket.first_response_secs = clock.business_seconds(ticket, calendar, at)
             clock.clear_target(ticket, "first_response")
+        _next_response_met(ticket, event, uow)
         clock.clear_target(ticket, "next_response")
     elif isinstance(event, ev.CustomerMessageAdded):
         running = ticket.status in clock.RUNNING and ticket.paused_at is None
@@ -91,6 +92,17 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
         ticket.remind_at = event.until
     elif type(event) is ev.FieldChanged and event.field_name in ("priority", "queue"):
         await _reselect(event, ticket, uow, core)
+
+
+def _next_response_met(ticket: Ticket, event: ev.AgentReplied, uow: UnitOfWork) -> None:
+    """A reply in time ends a next-response cycle: recorded, so reports can count cycles met
+    (a breach is recorded by the sweep; clearing the due time alone would leave no trace)."""
+    due = ticket.next_response_due
+    if due is not None and event.at <= due:
+        uow.history.add(
+            ticket_id=ticket.id, at=event.at, actor=event.actor, kind="sla_met", old=None,
+            new="next_response", data={"due": due.isoformat()},
+        )  # fmt: skip
 
 
 async def _reselect(event: ev.FieldChanged, ticket: Ticket, uow: UnitOfWork, core: Core) -> None:

@@ -137,3 +137,36 @@ async def test_next_response_clock_starts_when_the_customer_starts_waiting(
     row = await ticket_row(db_url)
     # waiting since 10:00 (not 11:00): 2h next-response target, due at 12:00
     assert row["next_response_due"] == datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+async def test_a_reply_in_time_records_the_next_response_met(db_url: str, tmp_path: Path) -> None:
+    """Each next-response cycle ends recorded: met when we answered in time (reports count
+    it), breached by the sweep when we did not; a late answer records no "met"."""
+    out, code = await run_dialogue(
+        TEAM
+        + """
+        :now 2026-03-02T09:00 UTC
+        alice: hello
+        :advance 10m
+        bob@T-1: hi, what happened?
+        :advance 10m
+        alice: it crashed
+        :advance 1h
+        bob@T-1: fixed, try again
+        :advance 10m
+        alice: crashed again
+        :advance 3h
+        bob@T-1: sorry, looking
+        bob: /history T-1
+        """,
+        db_url,
+        config=config(tmp_path, POLICIES),
+        claim_timeout="0s",
+    )
+    assert code == 0
+    history = [d["text"] for d in out if d["to"] == "bob" and d["kind"] == "result"][-1]
+    lines = history.splitlines()
+    met = [line for line in lines if "sla_met" in line]
+    breached = [line for line in lines if "sla_breached" in line and "next_response" in line]
+    assert len(met) == 1 and "next_response" in met[0]  # the first cycle, answered in 1h
+    assert len(breached) == 1  # the second, answered after 3h against a 2h target

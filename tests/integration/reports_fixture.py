@@ -107,9 +107,11 @@ HISTORY: list[tuple[str, str, str | None, str | None, datetime]] = [
     ("T10", "sla_breached", None, "resolution", z("02-26")),
     ("T11", "sla_breached", None, "first_response", z("02-25", "12:00")),
     ("T11", "sla_escalated", None, "notify_leads", z("02-25", "13:00")),
-    # next response: T3 breached (recorded), T4 waiting (due 03-12, after NOW); T7 is merged,
-    # so its breach does not count; before: T9 breached (recorded), T11 overdue (due 03-10)
+    # next response: T3 breached (recorded), T4 waiting (due 03-12, after NOW), T6 met (bob
+    # answered the customer's second message in time); T7 is merged, so its breach does not
+    # count; before: T9 breached (recorded), T11 overdue (due 03-10)
     ("T3", "sla_breached", None, "next_response", z("03-03", "10:30")),
+    ("T6", "sla_met", None, "next_response", z("03-07", "08:26")),
     ("T7", "sla_breached", None, "next_response", z("03-07", "10:00")),
     ("T9", "sla_breached", None, "next_response", z("02-23", "08:50")),
 ]

@@ -100,9 +100,9 @@ async def test_figures_match_the_hand_computed_ones(app: App) -> None:
     assert now.rt == Pct(6, 86400, 1036800)
     assert now.rt_business == Pct(6, 5000, 500000)
     assert before.rt == Pct(1, 3600, 3600)
-    # next response: met is not stored, so only breached and open (waiting now) are counted
+    # next response: T6 met (recorded reply in time), T3 breached, T4 waiting now
     assert now.sla == {"first_response": Sla(4, 1, 1), "resolution": Sla(2, 2, 1),
-                       "next_response": Sla(0, 1, 1)}  # fmt: skip
+                       "next_response": Sla(1, 1, 1)}  # fmt: skip
     assert before.sla == {"first_response": Sla(2, 2, 0), "resolution": Sla(1, 1, 1),
                           "next_response": Sla(0, 2, 0)}  # fmt: skip
     assert now.channels == {"slack": 4, "email": 3, "discord": 1}
@@ -200,6 +200,8 @@ async def test_by_agent_has_the_previous_period_and_changes(app: App) -> None:
     assert before == BEFORE_BY_AGENT
     carol = next(g for g in r.groups if g.key == "carol")
     assert carol.current.sla["next_response"] == Sla(0, 1, 1)  # T3 breached, T4 waiting
+    bob = next(g for g in r.groups if g.key == "bob")
+    assert bob.current.sla["next_response"] == Sla(1, 0, 0)  # T6: answered in time
     text = render_text(r)
     # counts with their changes: created, resolved, backlog, replies
     assert "bob               3  +1         4  +3        1  −1        5  +4" in text
@@ -211,7 +213,8 @@ async def test_by_agent_has_the_previous_period_and_changes(app: App) -> None:
     # the agents' productivity table: resolved, replies, median handle, each with its change
     assert "bob           4  +3        5  +4          1d 0h  +23h 00m" in text
     assert "carol         2  +2        4  +3         3h 00m         –" in text
-    assert "next response: breached 1 (−1, −50%) · waiting now 1" in text
+    # T6 met, T3 breached, T4 waiting; before: T9 breached, T11 overdue
+    assert "next response: met 33% · breached 33% · open 33% of 3 (met +33 pts)" in text
 
 
 async def test_my_report_is_about_my_tickets(app: App) -> None:
@@ -349,3 +352,4 @@ async def test_console_writes_the_attachments(sqlite_url: str, tmp_path: Path) -
     assert "created 1" in result["text"]
     path = Path(result["text"].rsplit("📎 ", 1)[1])
     assert path.parent == out_dir and path.suffix == ".png" and path.stat().st_size > 20_000
+
