@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Update
 
@@ -21,6 +21,7 @@ from storage.bulk import insert_many
 from storage.due_query import due_ticket_ids
 from storage.ids import IdAllocator
 from storage.rows import ticket_from_row, ticket_values
+from storage.ticket_search import search_conditions
 
 _COLUMNS = [*t.tickets.c, t.agents.c.name.label("assignee_name")]
 _FROM = t.tickets.outerjoin(t.agents, t.agents.c.id == t.tickets.c.assignee_id)
@@ -213,33 +214,11 @@ class TicketRepository:
         text: str | None = None,
         limit: int = 20,
     ) -> list[Ticket]:
+        conds = search_conditions(
+            statuses=statuses, priorities=priorities, queues=queues, tags=tags,
+            assignee_id=assignee_id, unassigned=unassigned, customer_ids=customer_ids, text=text,
+        )  # fmt: skip
         stmt = select(*_COLUMNS).select_from(_FROM)
-        conds: list[Any] = []
-        if statuses:
-            conds.append(t.tickets.c.status.in_(list(statuses)))
-        if priorities:
-            conds.append(t.tickets.c.priority.in_(list(priorities)))
-        if queues:
-            conds.append(t.tickets.c.queue.in_(list(queues)))
-        if assignee_id is not None:
-            conds.append(t.tickets.c.assignee_id == assignee_id)
-        if unassigned:
-            conds.append(t.tickets.c.assignee_id.is_(None))
-        if customer_ids:
-            conds.append(t.tickets.c.customer_id.in_(list(customer_ids)))
-        for tag in tags:
-            # JSON arrays are stored as text on both databases; match the quoted element
-            conds.append(cast(t.tickets.c.tags, Text).like(f'%"{tag}"%'))
-        if text:
-            pattern = f"%{text.lower()}%"
-            in_messages = (
-                select(t.messages.c.ticket_id)
-                .where(func.lower(t.messages.c.text).like(pattern))
-                .where(t.messages.c.visibility != "system")
-            )
-            conds.append(
-                or_(func.lower(t.tickets.c.subject).like(pattern), t.tickets.c.id.in_(in_messages))
-            )
         if conds:
             stmt = stmt.where(and_(*conds))
         stmt = stmt.order_by(t.tickets.c.id.desc()).limit(limit)

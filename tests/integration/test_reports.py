@@ -352,4 +352,3 @@ async def test_console_writes_the_attachments(sqlite_url: str, tmp_path: Path) -
     assert "created 1" in result["text"]
     path = Path(result["text"].rsplit("📎 ", 1)[1])
     assert path.parent == out_dir and path.suffix == ".png" and path.stat().st_size > 20_000
-
