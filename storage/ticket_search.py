@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,8 +37,11 @@ def search_conditions(
     if customer_ids:
         conds.append(t.tickets.c.customer_id.in_(list(customer_ids)))
     for tag in tags:
-        # JSON arrays are stored as text on both databases; match the quoted element
-        conds.append(cast(t.tickets.c.tags, Text).like(f'%"{tag}"%'))
+        # JSON arrays are stored as text on both databases; match the quoted element, as
+        # written now (raw UTF-8) and as json.dumps wrote it before (non-ASCII as \u escapes)
+        spellings = dict.fromkeys((f'"{tag}"', json.dumps(tag)))
+        text_tags = cast(t.tickets.c.tags, Text)
+        conds.append(or_(*(text_tags.like(f"%{_literal(s)}%", escape="\\") for s in spellings)))
     if text:
         pattern = f"%{text.lower()}%"
         in_messages = (
@@ -49,3 +53,8 @@ def search_conditions(
             or_(func.lower(t.tickets.c.subject).like(pattern), t.tickets.c.id.in_(in_messages))
         )
     return conds
+
+
+def _literal(value: str) -> str:
+    """`value` matched as itself inside a LIKE pattern (escape character: backslash)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -95,14 +95,22 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
 
 
 def _next_response_met(ticket: Ticket, event: ev.AgentReplied, uow: UnitOfWork) -> None:
-    """A reply in time ends a next-response cycle: recorded, so reports can count cycles met
-    (a breach is recorded by the sweep; clearing the due time alone would leave no trace)."""
+    """A reply ends a next-response cycle, and the cycle's outcome is recorded so reports can
+    count it (clearing the due time alone would leave no trace): met when in time; breached
+    when late and the sweep had not fired the breach yet (it would now never fire)."""
     due = ticket.next_response_due
-    if due is not None and event.at <= due:
-        uow.history.add(
-            ticket_id=ticket.id, at=event.at, actor=event.actor, kind="sla_met", old=None,
-            new="next_response", data={"due": due.isoformat()},
-        )  # fmt: skip
+    if due is None:
+        return
+    if event.at <= due:
+        kind, data = "sla_met", {"due": due.isoformat()}
+    elif ticket.sla_timers.get("next_response:breach") is not None:
+        kind, data = "sla_breached", {"due": due.isoformat(), "answered": event.at.isoformat()}
+    else:
+        return  # the sweep recorded this breach when it fired
+    uow.history.add(
+        ticket_id=ticket.id, at=event.at, actor=event.actor, kind=kind, old=None,
+        new="next_response", data=data,
+    )  # fmt: skip
 
 
 async def _reselect(event: ev.FieldChanged, ticket: Ticket, uow: UnitOfWork, core: Core) -> None:

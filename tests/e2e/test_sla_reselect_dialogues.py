@@ -170,3 +170,33 @@ async def test_a_reply_in_time_records_the_next_response_met(db_url: str, tmp_pa
     breached = [line for line in lines if "sla_breached" in line and "next_response" in line]
     assert len(met) == 1 and "next_response" in met[0]  # the first cycle, answered in 1h
     assert len(breached) == 1  # the second, answered after 3h against a 2h target
+
+
+async def test_a_late_reply_before_the_sweep_still_records_the_breach(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The reply clears the cycle's alarms; if it came after the due time but before the sweep
+    fired the breach, the breach is recorded with the reply (reports would miss it otherwise)."""
+    out, code = await run_dialogue(
+        TEAM
+        + """
+        :now 2026-03-02T09:00 UTC
+        alice: hello
+        :advance 10m
+        bob@T-1: hi, what happened?
+        :advance 10m
+        alice: it crashed
+        :now 2026-03-02T13:00 UTC
+        bob@T-1: sorry for the wait
+        bob: /history T-1
+        """,
+        db_url,
+        config=config(tmp_path, POLICIES),
+        claim_timeout="0s",
+    )
+    assert code == 0
+    history = [d["text"] for d in out if d["to"] == "bob" and d["kind"] == "result"][-1]
+    breached = [ln for ln in history.splitlines() if "sla_breached" in ln]
+    assert len(breached) == 1 and "next_response" in breached[0]
+    assert "13:00" in breached[0]  # recorded with the reply, not by a sweep at 12:20
+    assert "sla_met" not in history

@@ -328,3 +328,29 @@ async def test_show_lists_each_identitys_email_and_phone(db_url: str) -> None:
         assert sorted(p or "" for p in phones) == ["", "+385 1 555 0101"]
     finally:
         await app.stop()
+
+
+async def test_tag_filter_finds_tags_as_written_now_and_before(db_url: str) -> None:
+    """Tags are JSON text; older rows spelled non-ASCII as \\u escapes (json.dumps), new ones
+    raw UTF-8 (orjson). `list tag:` finds both; `_` in a tag is not a wildcard."""
+    import json
+
+    app = await make_app(db_url)
+    try:
+        refs = [(await app.gateway.receive(msg(f"c{i}", "help", f"m-{i}"))).ref for i in range(3)]
+        assert (await app.gateway.execute(cmd("bob", f"tag add {refs[0]} čšž"))).ok
+        assert (await app.gateway.execute(cmd("bob", f"tag add {refs[2]} a_b"))).ok
+        old = json.dumps(["čšž"])  # '["\\u010d\\u0161\\u017e"]'
+        cast_json = "CAST(:v AS json)" if app.engine.dialect.name == "postgresql" else ":v"
+        async with app.engine.begin() as conn:
+            await conn.execute(
+                text(f"UPDATE tickets SET tags = {cast_json} WHERE id = 2"), {"v": old}
+            )
+        found = await app.gateway.execute(cmd("bob", "list tag:čšž"))
+        assert refs[0] in found.text and refs[1] in found.text and refs[2] not in found.text
+        underscore = await app.gateway.execute(cmd("bob", "list tag:a_b"))
+        assert refs[2] in underscore.text and refs[0] not in underscore.text
+        none = await app.gateway.execute(cmd("bob", "list tag:axb"))
+        assert refs[2] not in none.text
+    finally:
+        await app.stop()
