@@ -104,7 +104,7 @@ def julian_seconds(column: Any) -> ColumnElement[Any]:
 SHIFT, OFFSET = 41, 1 << 40  # group code and value packed in one int64 for a single sort
 
 
-def _codes(values: list[Any], numeric: bool) -> tuple[np.ndarray[Any, Any], list[Any]]:
+def _codes(values: Sequence[Any], numeric: bool) -> tuple[np.ndarray[Any, Any], list[Any]]:
     """Small integer codes for group keys (None included) and the key of each code."""
     if numeric:  # agent ids: NaN stands for unassigned
         found, codes = np.unique(np.array(values, np.float64), return_inverse=True)
@@ -134,23 +134,57 @@ def _percentiles(groups: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> 
     return out
 
 
-def sample_durations(
-    rows: Sequence[Sequence[Any]], starts: Sequence[int], groups: Sequence[str]
-) -> dict[str, dict[Key, tuple[Pct, Pct]]]:
-    """Percentiles from a fetched sample (SQLite), the same definition as percentile_disc.
+NO_VALUE = -1  # stands for NULL in a concatenated column (times and ids are never negative)
+KEY_SEP, NO_KEY = "\x1e", "\x1f"  # separator and NULL of concatenated text keys
 
-    Rows are (event time, creation time — both `julian_seconds` — business seconds, key…), a
-    key per group other than "day"; `starts` are the windows' starts in whole seconds since
-    1970: the previous period, then the current one's days. Returns
-    {group: {(period or day slot, key): (wall, business)}} with "period" always there.
-    """
+
+def concatenated(column: Any, text: bool = False) -> ColumnElement[Any]:
+    """SQLite: a whole column as one string (NULL as NO_VALUE / NO_KEY). One string parses in
+    milliseconds where fetching 160,000 rows into Python tuples took most of a second; the
+    aggregates of one SELECT see the rows in the same order, so the columns stay aligned."""
+    if text:
+        return func.group_concat(func.ifnull(column, NO_KEY), KEY_SEP)
+    return func.group_concat(func.ifnull(column, NO_VALUE))
+
+
+def parse_numbers(value: str | None) -> np.ndarray[Any, Any]:
+    """A concatenated numeric column as floats, NO_VALUE as NaN."""
+    if not value:
+        return np.zeros(0, np.float64)
+    numbers = np.fromstring(value, dtype=np.float64, sep=",")
+    numbers[numbers == NO_VALUE] = np.nan
+    return numbers
+
+
+def parse_keys(value: str | None, numeric: bool) -> Any:
+    """A concatenated key column: ids as floats (NULL as NaN, what `_codes` takes), or texts
+    (NULL as None)."""
+    if numeric:
+        return parse_numbers(value)
+    if not value:
+        return []
+    return [None if k == NO_KEY else k for k in value.split(KEY_SEP)]
+
+
+def durations_from_columns(
+    at_seconds: np.ndarray[Any, Any],
+    created_seconds: np.ndarray[Any, Any],
+    business: np.ndarray[Any, Any],
+    key_columns: Sequence[Sequence[Any]],
+    starts: Sequence[int],
+    groups: Sequence[str],
+) -> dict[str, dict[Key, tuple[Pct, Pct]]]:
+    """Percentiles from the columns read (SQLite), the same definition as percentile_disc.
+
+    Event and creation times are seconds since 1970 (floats are rounded), business seconds
+    NaN for NULL, and one key column per group other than "day"; `starts` are the windows'
+    starts in whole seconds since 1970: the previous period, then the current one's days.
+    Returns {group: {(period or day slot, key): (wall, business)}} with "period" always there."""
     out: dict[str, dict[Key, tuple[Pct, Pct]]] = {g: {} for g in ("period", *groups)}
-    if not rows:
+    if not len(at_seconds):
         return out
-    head = np.array([r[:3] for r in rows], np.float64)  # NULL becomes NaN
-    at = np.rint(head[:, 0]).astype(np.int64)
-    wall = (at - np.rint(head[:, 1]).astype(np.int64)).astype(np.float64)
-    business = head[:, 2]
+    at = np.rint(at_seconds).astype(np.int64)
+    wall = (at - np.rint(created_seconds).astype(np.int64)).astype(np.float64)
     slot = np.searchsorted(np.array(starts, np.int64), at, side="right") - 1
     period = (slot > 0).astype(np.int64)
     keyed = [g for g in groups if g != "day"]
@@ -158,7 +192,7 @@ def sample_durations(
     if "day" in groups:
         plans.append(("day", np.where(slot > 0, slot, -1), None))
     for i, group in enumerate(keyed):
-        codes, keys = _codes([r[3 + i] for r in rows], numeric=group == "agent")
+        codes, keys = _codes(key_columns[i], numeric=group == "agent")
         plans.append((group, period * len(keys) + codes, keys))
     for group, codes, keys in plans:
         walls = _percentiles(codes, wall)

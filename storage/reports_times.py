@@ -1,8 +1,8 @@
 """Report durations: first-response and resolution times, wall and business, median and p90.
 
 PostgreSQL computes percentile_disc in SQL with grouping sets (the period, each day, each
-agent or group) in one pass. SQLite reads the duration column once and numpy picks the same
-ranks (storage/reports_sql.py), so both report identical figures on the same data.
+agent or group) in one pass. SQLite reads the columns once, each concatenated into one string,
+and numpy picks the same ranks (storage/reports_sql.py), so both report identical figures.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from sqlalchemy import case, func, literal_column, select, tuple_
 from bot.reports.figures import P50, P90, Pct, Scope
 from bot.reports.periods import Window
 from storage import tables as tb
-from storage.reports_sql import julian_seconds, sample_durations, slot_of, wall_seconds
+from storage.reports_sql import (
+    concatenated,
+    durations_from_columns,
+    julian_seconds,
+    parse_keys,
+    parse_numbers,
+    slot_of,
+    wall_seconds,
+)
 
 if TYPE_CHECKING:
     from storage.reports_repo import ReportsRepository
@@ -54,13 +62,20 @@ async def durations(
         stmt, key = repo.group(stmt, g)
         keys.append(key)
     stmt = repo.scoped(stmt, scope).where(inside)
-    if not repo.pg:  # one pass reading the column; numpy picks the same ranks
+    if not repo.pg:  # one pass reading the columns, each as one string; numpy picks the ranks
+        text = [g != "agent" for g in keyed]
         stmt = stmt.with_only_columns(
-            julian_seconds(at), julian_seconds(T.c.created_at), secs, *keys,
+            concatenated(julian_seconds(at)), concatenated(julian_seconds(T.c.created_at)),
+            concatenated(secs), *[concatenated(k, t) for k, t in zip(keys, text, strict=True)],
             maintain_column_froms=True,
         )  # fmt: skip
+        (row,) = await repo.rows(stmt)
         starts = [int(w.start.timestamp()) for w in windows]
-        return sample_durations(await repo.rows(stmt), starts, groups)
+        columns = [parse_keys(v, numeric=not t) for v, t in zip(row[3:], text, strict=True)]
+        return durations_from_columns(
+            parse_numbers(row[0]), parse_numbers(row[1]), parse_numbers(row[2]), columns,
+            starts, groups,
+        )  # fmt: skip
     stmt = stmt.with_only_columns(
         (slot if slot is not None else ZERO).label("s"),
         case((at >= windows[1].start, 1), else_=0).label("p"),
