@@ -34,6 +34,7 @@ from report_data import (
     MESSAGE_COLS,
     NOW,
     RATING_COLS,
+    TAG_COLS,
     TICKET_COLS,
     chunks,
     sqlite_ts,
@@ -93,6 +94,7 @@ def load_sqlite(path: Path, tickets: int, mpt: float, span: timedelta) -> None:
         put("messages", MESSAGE_COLS, chunk.messages)
         put("history", HISTORY_COLS, chunk.history)
         put("ratings", RATING_COLS, chunk.ratings)
+        put("ticket_tags", TAG_COLS, chunk.tags)
         db.commit()
     db.execute("ANALYZE")
     db.commit()
@@ -113,6 +115,7 @@ async def load_pg(url: str, tickets: int, mpt: float, span: timedelta) -> None:
             ("messages", MESSAGE_COLS, chunk.messages),
             ("history", HISTORY_COLS, chunk.history),
             ("ratings", RATING_COLS, chunk.ratings),
+            ("ticket_tags", TAG_COLS, chunk.tags),
         ):
             await conn.copy_records_to_table(table, records=rows, columns=list(cols))
     for table in ("agents", "customers", "tickets", "messages", "history"):

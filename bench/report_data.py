@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from storage.rows import wall_seconds
+
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SPAN = timedelta(days=365)
 AGENTS = 50
@@ -30,7 +32,7 @@ TICKET_COLS = (
     "id", "subject", "status", "priority", "queue", "customer_id", "assignee_id", "tags",
     "origin", "conversation_key", "created_at", "updated_at", "first_response_at",
     "resolved_at", "closed_at", "sla_policy", "first_response_due", "first_response_secs",
-    "resolution_secs", "version",
+    "resolution_secs", "version", "first_response_wall_secs", "resolution_wall_secs",
 )  # fmt: skip
 MESSAGE_COLS = (
     "ticket_id", "platform", "external_id", "author_kind", "author_id", "author_name",
@@ -38,6 +40,7 @@ MESSAGE_COLS = (
 )  # fmt: skip
 HISTORY_COLS = ("ticket_id", "at", "actor", "kind", "old", "new")
 RATING_COLS = ("ticket_id", "customer_id", "survey_sent_at", "score", "rated_at")
+TAG_COLS = ("ticket_id", "tag", "created_at")
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Chunk:
     messages: list[tuple[Any, ...]]
     history: list[tuple[Any, ...]]
     ratings: list[tuple[Any, ...]]
+    tags: list[tuple[Any, ...]]
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
@@ -65,7 +69,7 @@ def chunks(
     start = NOW - span
     for first in range(1, tickets + 1, CHUNK):
         rng = random.Random(seed * 1_000_003 + first)
-        out = Chunk([], [], [], [])
+        out = Chunk([], [], [], [], [])
         for tid in range(first, min(first + CHUNK, tickets + 1)):
             out_ticket(rng, out, tid, start + step * (tid - 1), messages_per_ticket)
         yield out
@@ -96,7 +100,9 @@ def out_ticket(rng: random.Random, out: Chunk, tid: int, created: datetime, mpt:
         agent, json.dumps(tags), origin, f"{origin}:c{customer}:{tid}", created,
         closed or resolved or fr_at or created, fr_at, resolved, closed, policy, fr_due,
         int(fr_delay * 0.7) if fr_at else None, int(res_delay * 0.6) if resolved else None, 1,
+        wall_seconds(fr_at, created), wall_seconds(resolved, created),
     ))  # fmt: skip
+    out.tags.extend((tid, tag, created) for tag in tags)
     out.history.append((tid, created, "customer", "opened", None, "new"))
     if policy and fr_delay > FR_TARGET and created + timedelta(seconds=FR_TARGET) < NOW:
         at = created + timedelta(seconds=FR_TARGET)

@@ -1,14 +1,15 @@
 """Report aggregates in SQL (SQLite and PostgreSQL): counts, SLA outcomes, backlog, CSAT.
 
 Each method is one or two aggregate statements with a row per (window, group); tickets are
-never loaded into Python. Durations are in reports_times.py, the CSV rows in
-reports_export.py; queries run on read connections of their own (reports_db.py), several at
-once. Definitions live in bot/reports/figures.py.
+never loaded into Python. Larger figures have modules of their own: tickets created and SLA
+outcomes (reports_created.py), durations (reports_times.py), replies (reports_replies.py),
+top tags (reports_tags.py), CSAT (reports_csat.py) and the CSV rows (reports_export.py).
+Queries run on read connections of their own (reports_db.py), several at once. Definitions
+live in bot/reports/figures.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,12 +17,9 @@ from typing import Any
 from sqlalchemy import (
     and_,
     case,
-    column,
     func,
-    literal,
     literal_column,
     select,
-    table,
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,7 +27,14 @@ from sqlalchemy.sql import Select
 
 from bot.reports.figures import AGE_BUCKETS, Csat, Pct, Scope
 from bot.reports.periods import Window
-from storage import reports_created, reports_export, reports_times
+from storage import (
+    reports_created,
+    reports_csat,
+    reports_export,
+    reports_replies,
+    reports_tags,
+    reports_times,
+)
 from storage import tables as tb
 from storage.reports_created import Created
 from storage.reports_db import Reader
@@ -235,101 +240,25 @@ class ReportsRepository:
     async def replies(
         self, windows: Sequence[Window], scope: Scope, by: str | None
     ) -> dict[Key, int]:
-        """Public agent replies written in each window, per group (`agent`: the author)."""
-        if by == "agent" and not scope.queue and scope.assignee_id is None and not self.pg:
-            # SQLite groups by sorting every reply; PostgreSQL's hash aggregate over the
-            # (kind, time) index range is faster than the per-agent ranges (EXPLAIN ANALYZE)
-            return await self._replies_by_author(windows)
-        slot, inside = slot_of(M.c.created_at, windows)
-        where = [inside, M.c.author_kind == "agent", M.c.visibility == "public"]
-        if scope.assignee_id is not None:
-            where.append(M.c.author_id == scope.assignee_id)  # `/report me`: what I wrote
-            scope = Scope(queue=scope.queue)
-        key: Any = None
-        if by in (None, "agent") and not scope.queue:
-            stmt = select(func.count()).select_from(M)
-        else:
-            stmt = select(func.count()).select_from(M.join(T, T.c.id == M.c.ticket_id))
-            stmt, key = self.group(stmt, None if by == "agent" else by)
-            stmt = self.scoped(stmt, scope)
-        if by == "agent":
-            key = M.c.author_id
-        found = await self._grouped(stmt.where(*where), slot, key, func.count())
-        return {k: int(v[0]) for k, v in found}
+        """Public agent replies written in each window (storage/reports_replies.py)."""
+        return await reports_replies.replies(self, windows, scope, by)
 
-    async def _replies_by_author(self, windows: Sequence[Window]) -> dict[Key, int]:
-        """Per agent and window, one range of the (kind, visibility, author, time) index
-        each — no sort of the period's replies to group them. Replies whose author is not
-        an agent row (none are written) are the total's remainder, under None."""
-        A = tb.agents
-
-        def count(w: Window, *where: Any) -> Any:
-            return (
-                select(func.count())
-                .select_from(M)
-                .where(M.c.author_kind == "agent", *where)
-                .where(M.c.created_at >= w.start, M.c.created_at < w.end)
-                .scalar_subquery()
-            )
-
-        public = M.c.visibility == "public"
-        per_agent = select(A.c.id, *[count(w, public, M.c.author_id == A.c.id) for w in windows])
-        # totals: the (kind, time) range; SQLite would pick the per-author index without
-        # `+visibility` and read every public reply ever written
-        anywhere = self._unindexed(M.c.visibility) == literal("public")
-        totals = select(*[count(w, anywhere) for w in windows])
-        found, [total] = await asyncio.gather(self.rows(per_agent), self.rows(totals))
-        out: dict[Key, int] = {}
-        for agent, *counts in found:
-            for i, n in enumerate(counts):
-                if n:
-                    out[(i, str(agent))] = int(n)
-        for i, n in enumerate(total):
-            rest = int(n) - sum(v for (w, _), v in out.items() if w == i)
-            if rest:
-                out[(i, None)] = rest
-        return out
+    async def tag_counts(
+        self, windows: Sequence[Window], scope: Scope, now: datetime
+    ) -> dict[Key, Created]:
+        """Tickets created per window and tag (storage/reports_tags.py)."""
+        return await reports_tags.tag_counts(self, windows, scope, now)
 
     async def agent_names(self) -> dict[str, str]:
         rows = await self.rows(select(tb.agents.c.id, tb.agents.c.name))
         return {str(r[0]): str(r[1]) for r in rows}
 
-    # --- satisfaction ---------------------------------------------------------------------
+    # --- satisfaction (storage/reports_csat.py) --------------------------------------------
     async def has_ratings(self) -> bool:
-        """True when the ratings table exists and has a rating (CSAT shows "no ratings yet")."""
-        if self.pg:
-            found = select(func.to_regclass("ratings").is_not(None))
-        else:
-            master = table("sqlite_master", column("name"), column("type"))
-            found = select(func.count() > 0).where(master.c.name == "ratings",
-                                                   master.c.type == "table")  # fmt: skip
-        if not (await self.rows(found))[0][0]:
-            return False
-        r = tb.ratings
-        return bool(await self.rows(select(r.c.ticket_id).where(r.c.score.is_not(None)).limit(1)))
+        return await reports_csat.has_ratings(self)
 
     async def csat(self, windows: Sequence[Window], scope: Scope) -> dict[int, Csat]:
-        r = tb.ratings
-        plain = not scope.queue and scope.assignee_id is None
-        source = r if plain else r.join(T, T.c.id == r.c.ticket_id)
-        slot, inside = slot_of(r.c.rated_at, windows)
-        stmt = self.scoped(select(func.count()).select_from(source), scope)
-        stmt = stmt.where(inside, r.c.score.is_not(None))
-        scores: dict[int, list[int]] = {i: [0] * 5 for i in range(len(windows))}
-        for (w, score), v in await self._grouped(stmt, slot, r.c.score, func.count()):
-            if score is not None and 1 <= int(score) <= 5:
-                scores[w][int(score) - 1] += int(v[0])
-        slot, inside = slot_of(r.c.survey_sent_at, windows)
-        answered = func.sum(case((r.c.score.is_not(None), 1), else_=0))
-        stmt = self.scoped(select(func.count()).select_from(source), scope).where(inside)
-        sent = {
-            k[0]: (int(v[0]), int(v[1] or 0))
-            for k, v in await self._grouped(stmt, slot, None, func.count(), answered)
-        }
-        return {
-            i: Csat(*sent.get(i, (0, 0)), scores=(*scores[i],))  # type: ignore[arg-type]
-            for i in range(len(windows))
-        }
+        return await reports_csat.csat(self, windows, scope)
 
     # --- export and digest ----------------------------------------------------------------
     def export_rows(

@@ -9,19 +9,16 @@ picks the same row, so both databases report identical figures on the same data.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Integer,
     and_,
     case,
-    cast,
     func,
     literal_column,
     not_,
@@ -31,19 +28,6 @@ from bot.reports.figures import P50, P90, Pct, rank
 from bot.reports.periods import Window
 
 Key = tuple[int, str | None]
-
-
-def wall_seconds(pg: bool, later: Any, earlier: Any) -> ColumnElement[Any]:
-    """Whole seconds from `earlier` to `later`, each truncated to the second first."""
-    if pg:  # date_part on an interval is double precision: cheaper than numeric extract()
-        span = func.date_trunc("second", later) - func.date_trunc("second", earlier)
-        return cast(func.date_part("epoch", span), BigInteger)
-    # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: the first 19 characters are the
-    # second. Both julian days are then whole seconds, so rounding their difference (in
-    # seconds) removes the floating-point error exactly; julianday parses faster than
-    # strftime('%s'), which matters over 100,000 rows.
-    days = func.julianday(func.substr(later, 1, 19)) - func.julianday(func.substr(earlier, 1, 19))
-    return cast(func.round(days * 86400), Integer)
 
 
 def tag_values(pg: bool, tags_column: Any) -> Any:
@@ -83,41 +67,23 @@ def _search(column: Any, windows: Sequence[Window], lo: int, hi: int) -> Any:
     )
 
 
-JULIAN_EPOCH = 2440587.5  # julianday('1970-01-01')
-# unixepoch() (SQLite 3.38+) is 3× cheaper than julianday() over 150,000 rows; it rounds the
-# fraction to milliseconds, so it is given the whole second (the first 19 characters) alone.
-UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
-
-
-def julian_seconds(column: Any) -> ColumnElement[Any]:
-    """SQLite: a stored timestamp truncated to the second, as seconds since 1970.
-
-    An integer with unixepoch(); julianday() is off by at most ~1e-5 s, so rounding the
-    float recovers the exact whole second.
-    """
-    second = func.substr(column, 1, 19)
-    if UNIXEPOCH:
-        return func.unixepoch(second)
-    return (func.julianday(second) - JULIAN_EPOCH) * 86400.0
-
-
 SHIFT, OFFSET = 41, 1 << 40  # group code and value packed in one int64 for a single sort
 
 
 def _codes(values: Sequence[Any], numeric: bool) -> tuple[np.ndarray[Any, Any], list[Any]]:
     """Small integer codes for group keys (None included) and the key of each code."""
-    if numeric:  # agent ids: NaN stands for unassigned
-        found, codes = np.unique(np.array(values, np.float64), return_inverse=True)
-        return codes.astype(np.int64), [None if np.isnan(x) else int(x) for x in found]
+    if numeric:  # agent ids: NO_VALUE stands for unassigned
+        found, codes = np.unique(np.asarray(values, np.int64), return_inverse=True)
+        return codes.astype(np.int64), [None if x == NO_VALUE else int(x) for x in found]
     index: dict[Any, int] = {}
     codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
     return codes, list(index)
 
 
 def _percentiles(groups: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> dict[int, Pct]:
-    """percentile_disc(0.5) and (0.9) of `values` (NaN = NULL, skipped) per group code ≥ 0."""
-    keep = ~np.isnan(values) & (groups >= 0)
-    packed = (groups[keep] << SHIFT) + (values[keep].astype(np.int64) + OFFSET)
+    """percentile_disc(0.5) and (0.9) of `values` (NO_VALUE = NULL, skipped) per group ≥ 0."""
+    keep = (values != NO_VALUE) & (groups >= 0)
+    packed = (groups[keep] << SHIFT) + (values[keep] + OFFSET)
     packed.sort()
     if not len(packed):
         return {}
@@ -134,7 +100,7 @@ def _percentiles(groups: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> 
     return out
 
 
-NO_VALUE = -1  # stands for NULL in a concatenated column (times and ids are never negative)
+NO_VALUE = -(1 << 62)  # NULL in a concatenated number column (durations may be negative)
 KEY_SEP, NO_KEY = "\x1e", "\x1f"  # separator and NULL of concatenated text keys
 
 
@@ -148,17 +114,16 @@ def concatenated(column: Any, text: bool = False) -> ColumnElement[Any]:
 
 
 def parse_numbers(value: str | None) -> np.ndarray[Any, Any]:
-    """A concatenated numeric column as floats, NO_VALUE as NaN."""
+    """A concatenated integer column (NULL as NO_VALUE). Parsed as int64: 6× faster than as
+    float64 (160,000 values: 5 ms)."""
     if not value:
-        return np.zeros(0, np.float64)
-    numbers = np.fromstring(value, dtype=np.float64, sep=",")
-    numbers[numbers == NO_VALUE] = np.nan
-    return numbers
+        return np.zeros(0, np.int64)
+    return np.fromstring(value, dtype=np.int64, sep=",")
 
 
 def parse_keys(value: str | None, numeric: bool) -> Any:
-    """A concatenated key column: ids as floats (NULL as NaN, what `_codes` takes), or texts
-    (NULL as None)."""
+    """A concatenated key column: ids as int64 (NULL as NO_VALUE, what `_codes` takes), or
+    texts (NULL as None)."""
     if numeric:
         return parse_numbers(value)
     if not value:
@@ -167,25 +132,21 @@ def parse_keys(value: str | None, numeric: bool) -> Any:
 
 
 def durations_from_columns(
-    at_seconds: np.ndarray[Any, Any],
-    created_seconds: np.ndarray[Any, Any],
+    wall: np.ndarray[Any, Any],
     business: np.ndarray[Any, Any],
     key_columns: Sequence[Sequence[Any]],
-    starts: Sequence[int],
+    slot: np.ndarray[Any, Any],
     groups: Sequence[str],
 ) -> dict[str, dict[Key, tuple[Pct, Pct]]]:
     """Percentiles from the columns read (SQLite), the same definition as percentile_disc.
 
-    Event and creation times are seconds since 1970 (floats are rounded), business seconds
-    NaN for NULL, and one key column per group other than "day"; `starts` are the windows'
-    starts in whole seconds since 1970: the previous period, then the current one's days.
-    Returns {group: {(period or day slot, key): (wall, business)}} with "period" always there."""
+    Wall and business seconds per row (NO_VALUE for NULL), one key column per group other
+    than "day", and each row's window: 0 the previous period, then the current one's days (or
+    1, the whole period). Returns {group: {(period or day slot, key): (wall, business)}} with
+    "period" always there."""
     out: dict[str, dict[Key, tuple[Pct, Pct]]] = {g: {} for g in ("period", *groups)}
-    if not len(at_seconds):
+    if not len(wall):
         return out
-    at = np.rint(at_seconds).astype(np.int64)
-    wall = (at - np.rint(created_seconds).astype(np.int64)).astype(np.float64)
-    slot = np.searchsorted(np.array(starts, np.int64), at, side="right") - 1
     period = (slot > 0).astype(np.int64)
     keyed = [g for g in groups if g != "day"]
     plans: list[tuple[str, np.ndarray[Any, Any], Any]] = [("period", period, None)]

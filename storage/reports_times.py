@@ -1,15 +1,20 @@
 """Report durations: first-response and resolution times, wall and business, median and p90.
 
-PostgreSQL computes percentile_disc in SQL with grouping sets (the period, each day, each
-agent or group) in one pass. SQLite reads the columns once, each concatenated into one string,
-and numpy picks the same ranks (storage/reports_sql.py), so both report identical figures.
+Both read the wall-clock and business seconds stored with each ticket (columns written with
+the event) from the event's covering index. PostgreSQL computes percentile_disc in SQL with
+grouping sets (the period, each day, each agent or group) in one pass. SQLite reads the
+columns once, each concatenated into one string in event-time order, plus the row count of
+each window, and numpy picks the same ranks (storage/reports_sql.py), so both report
+identical figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import case, func, literal_column, select, tuple_
 
 from bot.reports.figures import P50, P90, Pct, Scope
@@ -18,11 +23,9 @@ from storage import tables as tb
 from storage.reports_sql import (
     concatenated,
     durations_from_columns,
-    julian_seconds,
     parse_keys,
     parse_numbers,
     slot_of,
-    wall_seconds,
 )
 
 if TYPE_CHECKING:
@@ -31,10 +34,11 @@ if TYPE_CHECKING:
 T = tb.tickets
 Key = tuple[int, str | None]
 Times = dict[str, dict[Key, tuple[Pct, Pct]]]
-COLUMNS = {
-    "first_response": (T.c.first_response_at, T.c.first_response_secs),
-    "resolution": (T.c.resolved_at, T.c.resolution_secs),
-}
+COLUMNS = {  # event time, wall seconds since creation, business seconds
+    "first_response": (T.c.first_response_at, T.c.first_response_wall_secs,
+                       T.c.first_response_secs),
+    "resolution": (T.c.resolved_at, T.c.resolution_wall_secs, T.c.resolution_secs),
+}  # fmt: skip
 ZERO: Any = literal_column("0")
 NOTHING: Any = literal_column("NULL")
 
@@ -53,7 +57,7 @@ async def durations(
     Returns {"period": {(0 or 1, None): (wall, business)}} and, per entry of `groups`,
     "day" → {(slot, None): …} or a grouping ("agent", "queue", …) → {(0 or 1, key): …}.
     """
-    at, secs = COLUMNS[kind]
+    at, wall, secs = COLUMNS[kind]
     slot, inside = slot_of(at, windows)
     keyed = [g for g in groups if g != "day"]
     stmt = select(func.count()).select_from(T)
@@ -61,30 +65,52 @@ async def durations(
     for g in keyed:
         stmt, key = repo.group(stmt, g)
         keys.append(key)
-    stmt = repo.scoped(stmt, scope).where(inside)
-    if not repo.pg:  # one pass reading the columns, each as one string; numpy picks the ranks
-        text = [g != "agent" for g in keyed]
-        stmt = stmt.with_only_columns(
-            concatenated(julian_seconds(at)), concatenated(julian_seconds(T.c.created_at)),
-            concatenated(secs), *[concatenated(k, t) for k, t in zip(keys, text, strict=True)],
-            maintain_column_froms=True,
-        )  # fmt: skip
-        (row,) = await repo.rows(stmt)
-        starts = [int(w.start.timestamp()) for w in windows]
-        columns = [parse_keys(v, numeric=not t) for v, t in zip(row[3:], text, strict=True)]
-        return durations_from_columns(
-            parse_numbers(row[0]), parse_numbers(row[1]), parse_numbers(row[2]), columns,
-            starts, groups,
-        )  # fmt: skip
-    stmt = stmt.with_only_columns(
+    stmt = repo.scoped(stmt, scope)
+    if not repo.pg:
+        return await _sqlite(repo, stmt, (at, wall, secs), keys, windows, groups)
+    stmt = stmt.where(inside).with_only_columns(
         (slot if slot is not None else ZERO).label("s"),
         case((at >= windows[1].start, 1), else_=0).label("p"),
-        wall_seconds(True, at, T.c.created_at).label("wall"),
+        wall.label("wall"),
         secs.label("bus"),
         *[k.label(f"k{i}") for i, k in enumerate(keys)],
         maintain_column_froms=True,
     )
     return await _pg(repo, stmt.subquery(), groups, keyed)
+
+
+async def _sqlite(
+    repo: ReportsRepository,
+    stmt: Any,
+    event: tuple[Any, Any, Any],
+    keys: Sequence[Any],
+    windows: Sequence[Window],
+    groups: Sequence[str],
+) -> Times:
+    """One statement: the columns concatenated in event-time order, and each window's row
+    count. The windows are in time order and disjoint, so row i is in the window where the
+    running count passes i: no per-row timestamp work in SQL (that was most of the time).
+
+    SQLite keeps a FROM subquery's ORDER BY when the outer query is an aggregate: its query
+    flattener leaves such a subquery alone so that group_concat() sees the order (SQLite
+    ticket #2942, kept by its test suite)."""
+    at, wall, secs = event
+    assert all(a.end <= b.start for a, b in pairwise(windows))
+    _, inside = slot_of(at, windows)
+    text = [g != "agent" for g in groups if g != "day"]
+    rows = stmt.where(inside).with_only_columns(
+        *[c.label(f"c{i}") for i, c in enumerate([wall, secs, *keys])],
+        maintain_column_froms=True,
+    )
+    sub = rows.order_by(at).subquery("d")
+    concat = [concatenated(c, t) for c, t in zip(sub.c, [False, False, *text], strict=True)]
+    counts = [stmt.where(at >= w.start, at < w.end).scalar_subquery() for w in windows]
+    (row,) = await repo.rows(select(*concat, *counts))
+    walls, business = parse_numbers(row[0]), parse_numbers(row[1])
+    columns = [parse_keys(v, numeric=not t) for v, t in zip(row[2:], text, strict=False)]
+    slots = np.repeat(np.arange(len(windows)), [int(n) for n in row[len(concat) :]])
+    assert len(slots) == len(walls), "one statement: the counts and the rows agree"
+    return durations_from_columns(walls, business, columns, slots, groups)
 
 
 async def _pg(

@@ -82,6 +82,15 @@ def timers_to_json(timers: dict[str, datetime | None]) -> dict[str, str | None] 
     return {k: None if v is None else v.astimezone(UTC).isoformat() for k, v in timers.items()}
 
 
+def wall_seconds(at: datetime | None, created: datetime) -> int | None:
+    """Whole seconds from `created` to `at`, each truncated to the second first (what the
+    reports' durations are; PostgreSQL's date_trunc('second') in migration 0008)."""
+    if at is None:
+        return None
+    span = at.replace(microsecond=0) - created.replace(microsecond=0)
+    return span.days * 86400 + span.seconds
+
+
 def ticket_values(t: Ticket) -> dict[str, Any]:
     return {
         "subject": t.subject,
@@ -105,6 +114,8 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "sla_policy": t.sla_policy,
         "first_response_secs": t.first_response_secs,
         "resolution_secs": t.resolution_secs,
+        "first_response_wall_secs": wall_seconds(t.first_response_at, t.created_at),
+        "resolution_wall_secs": wall_seconds(t.resolved_at, t.created_at),
         "paused_secs": t.paused_secs,
         "sla_timers": timers_to_json(t.sla_timers),
         **{name: getattr(t, name) for name in SLA_TIMES},

@@ -148,6 +148,11 @@ tickets = Table(
     Column("paused_at", TS),
     Column("first_response_secs", Integer),
     Column("resolution_secs", Integer),
+    # reports (migration 0008): wall-clock seconds from creation to the first response and to
+    # the resolution (both instants truncated to the second), written with the event
+    # (storage/rows.py), so the report reads them from an index instead of parsing timestamps
+    Column("first_response_wall_secs", Integer),
+    Column("resolution_wall_secs", Integer),
     # SLA engine (issue 6, migration 0002): the next SLA alarm (warning, breach or escalation
     # step) of an active ticket is one indexed column; the alarms themselves, fired ones kept
     # as null, are a JSON map; paused business seconds so far (pending / on hold).
@@ -168,12 +173,20 @@ tickets = Table(
     Index("ix_tickets_customer", "customer_id", "id"),
     Index("ix_tickets_queue_status", "queue", "status"),
     Index("ix_tickets_created", "created_at"),
-    # reports (issue 8, migration 0003): tickets by the time of each event
-    Index("ix_tickets_resolved", "resolved_at", "created_at", "resolution_secs", "assignee_id"),
+    # reports (issue 8, migrations 0003 and 0008): tickets by the time of each event, with
+    # what the durations read (created_at: the backlog's resolved tickets)
+    Index(
+        "ix_tickets_resolved",
+        "resolved_at",
+        "created_at",
+        "resolution_wall_secs",
+        "resolution_secs",
+        "assignee_id",
+    ),
     Index(
         "ix_tickets_first_response",
         "first_response_at",
-        "created_at",
+        "first_response_wall_secs",
         "first_response_secs",
         "assignee_id",
     ),
@@ -181,6 +194,17 @@ tickets = Table(
     # reports (migration 0006): the backlog (active tickets by age, per agent) from the index
     Index("ix_tickets_status_created", "status", "created_at", "assignee_id"),
     sqlite_autoincrement=True,
+)
+
+# reports (migration 0008): one row per tag of a ticket, kept with the ticket's `tags` by the
+# ticket repository, so the report's tag counts are index range counts (no JSON per ticket)
+ticket_tags = Table(
+    "ticket_tags",
+    metadata,
+    Column("ticket_id", ID, ForeignKey("tickets.id"), primary_key=True),
+    Column("tag", Text, primary_key=True),
+    Column("created_at", TS, nullable=False),  # the ticket's
+    Index("ix_ticket_tags_tag_created", "tag", "created_at"),
 )
 
 # SLA policies set with `/sla set` (issue 6): each row is a whole policy in the settings-file

@@ -16,7 +16,7 @@ from bot.domain.model import Ticket
 from bot.domain.refs import RefFormat
 from bot.domain.status import Status
 from storage import tables as t
-from storage import timers_repo
+from storage import ticket_tags, timers_repo
 from storage.bulk import insert_many
 from storage.due_query import due_ticket_ids
 from storage.ids import IdAllocator
@@ -162,6 +162,9 @@ class TicketRepository:
             self._snapshot[tid] = values
         self._new = []
         await insert_many(self._conn, t.tickets, rows)
+        await ticket_tags.insert_tags(
+            self._conn, [(r["id"], r["tags"], r["created_at"]) for r in rows if r["tags"]]
+        )
 
     async def save_all(self) -> None:
         """Write new and changed tickets; a concurrent change makes the whole unit retry.
@@ -175,6 +178,7 @@ class TicketRepository:
         await self.flush_new()
         batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         saved: list[tuple[int, dict[str, Any]]] = []
+        retagged: list[ticket_tags.Tagged] = []
         for tid, ticket in self.seen.items():
             loaded = self._loaded_version[tid]
             values = ticket_values(ticket)
@@ -190,8 +194,11 @@ class TicketRepository:
                 if result.rowcount != 1:
                     raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
             saved.append((tid, values))
+            if "tags" in changed:
+                retagged.append((tid, values["tags"], values["created_at"]))
         for changed, rows in batches.items():
             await self._conn.execute(_update_for(changed), rows)
+        await ticket_tags.replace_tags(self._conn, retagged)
         for tid, values in saved:
             self.seen[tid].version = self._loaded_version[tid] + 1
             self._loaded_version[tid] = self.seen[tid].version

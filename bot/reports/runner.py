@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain.model import Role
 from bot.messages import FileAttachment, Reply
 from bot.reports.csv_export import export_csv
-from bot.reports.figures import Report, Scope
+from bot.reports.figures import Day, Report, Scope, Side
 from bot.reports.periods import PeriodError, parse_period
 from bot.reports.render import sections
 from bot.reports.request import USAGE, ReportRequest, RequestError, parse_request
@@ -61,7 +61,18 @@ async def produce(
     # The repository reads on connections of its own, so the unit of work is closed before the
     # report runs: a long report never holds SQLite's write lock (see storage/reports_db.py).
     repo = await bus.query(reports)
-    report = await build_report(repo, request, period, scope, now, policies)
+    drawing: asyncio.Future[bytes] | None = None
+
+    def draw(days: list[Day]) -> None:  # the chart's days are in: draw while the rest runs
+        nonlocal drawing
+        from bot.reports.chart import render_chart  # matplotlib only when a chart is asked for
+
+        shown = Report(period, scope, Side(), Side(), days=days)  # what the chart reads
+        drawing = asyncio.ensure_future(asyncio.to_thread(render_chart, shown))
+
+    report = await build_report(
+        repo, request, period, scope, now, policies, days_ready=draw if chart else None
+    )
     exported = None
     if csv:
         rows = repo.export_rows(period.current, scope, limit, report.csat_available)
@@ -69,11 +80,8 @@ async def produce(
     parts = sections(report)
     stem = _stem(request, period.current.start, tz)
     files: list[FileAttachment] = []
-    if chart:
-        from bot.reports.chart import render_chart  # matplotlib only when a chart is asked for
-
-        png = await asyncio.to_thread(render_chart, report)  # CPU work off the event loop
-        files.append(FileAttachment(f"{stem}.png", "image/png", png))
+    if drawing is not None:  # drawn in a thread (matplotlib's object API is thread-safe)
+        files.append(FileAttachment(f"{stem}.png", "image/png", await drawing))
     rows = None
     if exported is not None:
         data, rows = exported

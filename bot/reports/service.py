@@ -7,7 +7,7 @@ Windows: slot 0 is the previous period; the current period is slot 1 as a whole,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,8 +53,12 @@ async def build_report(
     scope: Scope,
     now: datetime,
     sla_policies: SlaPolicies,
+    days_ready: Callable[[list[Day]], None] | None = None,
 ) -> Report:
-    """Every figure of `request` for `period`, each for the period and the previous one."""
+    """Every figure of `request` for `period`, each for the period and the previous one.
+
+    `days_ready` is called with the chart's days as soon as they are known, while the other
+    aggregates still run (the runner draws the chart meanwhile)."""
     windows = [period.previous, period.current]
     days = [b.window for b in period.buckets]
     daily = [period.previous, *days]
@@ -71,9 +75,10 @@ async def build_report(
             rs_groups.append(by)
     # One pass over the tickets created in both periods gives the totals, the channel mix,
     # SLA compliance and the `by X` rows; tags (a row per tag) need a pass of their own.
-    tag_pass = repo.created(
-        windows, scope, "tag", now, sla_policies if request.by == "tag" else None
-    )
+    if request.by == "tag":  # a row per tag with its SLA outcomes
+        tag_pass = repo.created(windows, scope, "tag", now, sla_policies)
+    else:  # counts only: index ranges of the ticket_tags rows
+        tag_pass = repo.tag_counts(windows, scope, now)
     extra: list[Any] = []
     if request.by:  # the breakdown's own aggregates (times come with the ones above)
         extra = [
@@ -82,18 +87,38 @@ async def build_report(
         ]
         if request.by == "tag":  # a ticket counts once per tag: a pass of its own
             extra += [repo.durations(kind, windows, scope, ["tag"]) for kind in TIMES]
-    # Independent aggregates run at once, each on its own read connection (storage).
+
+    # Independent aggregates run at once, each on its own read connection (storage). They
+    # take the connections in the order started: the longest first, then the chart's, so
+    # that the chart can be drawn while the rest run.
+    started = [
+        asyncio.ensure_future(repo.created(windows, scope, by, now, sla_policies, channels=True)),
+        asyncio.ensure_future(repo.durations("first_response", daily, scope, fr_groups)),
+        asyncio.ensure_future(repo.window_counts("created_at", days, scope)),
+        asyncio.ensure_future(repo.window_counts("resolved_at", days, scope)),
+    ]
+
+    async def chart_days() -> tuple[Any, list[Day]]:
+        fr_times, created_days, resolved_days = await asyncio.gather(*started[1:])
+        frt_days = fr_times.get("day", {})
+        found = [
+            Day(b.label, created_days[i], resolved_days[i],
+                frt_days.get((i + 1, None), (Pct(), Pct()))[0])
+            for i, b in enumerate(period.buckets)
+        ]  # fmt: skip
+        if days_ready is not None:
+            days_ready(found)
+        return fr_times, found
+
     (
-        rs_times, fr_times, created, tags, created_days, resolved_days, messages, closed,
+        created, (fr_times, report.days), rs_times, tags, messages, closed,
         reopened, escalations, backlog_now, backlog_before, names, replies, has_ratings,
         *by_results,
     ) = await asyncio.gather(
+        started[0],
+        chart_days(),
         repo.durations("resolution", windows, scope, rs_groups),
-        repo.durations("first_response", daily, scope, fr_groups),
-        repo.created(windows, scope, by, now, sla_policies, channels=True),
         tag_pass,
-        repo.window_counts("created_at", days, scope),
-        repo.window_counts("resolved_at", days, scope),
         repo.messages(windows, scope),
         repo.closed(windows, scope, None),
         repo.reopened(windows, scope, None),
@@ -143,12 +168,6 @@ async def build_report(
         for w, value in (await repo.csat(windows, scope)).items():
             sides[w].csat = value
 
-    frt_days = times["first_response"].get("day", {})
-    report.days = [
-        Day(b.label, created_days[i], resolved_days[i],
-            frt_days.get((i + 1, None), (Pct(), Pct()))[0])
-        for i, b in enumerate(period.buckets)
-    ]  # fmt: skip
     if request.by:
         if request.by == "tag":
             times = dict(zip(TIMES, by_results[2:], strict=True))

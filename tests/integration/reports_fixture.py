@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import tables as tb
+from storage.rows import wall_seconds
 
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
 PERIOD = "2026-03-02..2026-03-08"
@@ -125,6 +126,10 @@ RATINGS: list[tuple[str, datetime, int | None, datetime | None]] = [
 ]
 
 
+def row_resolved(t: dict[str, Any]) -> datetime | None:
+    return t.get("res") or t.get("closed")
+
+
 async def load(
     engine: AsyncEngine, agents: dict[str, int], *, ratings: bool = True
 ) -> dict[str, int]:
@@ -146,14 +151,23 @@ async def load(
                 "tags": t["tags"], "origin": t["origin"],
                 "conversation_key": f"{t['origin']}:c:{name}", "created_at": t["created"],
                 "updated_at": t["created"], "first_response_at": t.get("fr"),
-                "resolved_at": t.get("res") or t.get("closed"), "closed_at": t.get("closed"),
+                "resolved_at": row_resolved(t), "closed_at": t.get("closed"),
                 "sla_policy": t.get("sla"), "first_response_secs": t.get("frs"),
                 "resolution_secs": t.get("ress"), "first_response_due": t.get("fr_due"),
                 "resolution_due": t.get("res_due"), "next_response_due": t.get("nr_due"),
+                # what the ticket repository derives when it writes a ticket (storage/rows.py)
+                "first_response_wall_secs": wall_seconds(t.get("fr"), t["created"]),
+                "resolution_wall_secs": wall_seconds(row_resolved(t), t["created"]),
             }  # fmt: skip
             ids[name] = (
                 await conn.execute(insert(tb.tickets).values(**row).returning(tb.tickets.c.id))
             ).scalar_one()
+            for tag in t["tags"]:  # and the tag rows it keeps beside the ticket
+                await conn.execute(
+                    insert(tb.ticket_tags).values(
+                        ticket_id=ids[name], tag=tag, created_at=t["created"]
+                    )
+                )
         for i, (name, author, visibility, when) in enumerate(MESSAGES):
             at = when if isinstance(when, datetime) else TICKETS[name]["created"] + when * S
             agent = author != "cust"
