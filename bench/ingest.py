@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import os
 import platform
+import pstats
 import random
 import statistics
 import sys
@@ -116,6 +118,7 @@ async def run(
     reply_ratio: float,
     seed: int,
     rate: float = 0.0,
+    profile: bool = False,
 ) -> None:
     engine = create_engine(url)
     await migrate(engine)  # the benchmark's own database, kept between runs: bring it up to date
@@ -171,12 +174,20 @@ async def run(
             tasks.append(asyncio.create_task(timed(message(i), due)))
         await asyncio.gather(*tasks)
 
+    profiler = cProfile.Profile() if profile else None
     started, cpu0 = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
     if rate:
         await open_loop()
     else:
         await asyncio.gather(*(producer() for _ in range(concurrency)))
+    if profiler:
+        profiler.disable()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    if profiler:  # the event-loop thread only; the SQLite thread's work shows as waiting
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
     await app.stop()
     latencies.sort()
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
@@ -236,6 +247,7 @@ def main() -> None:
         "--rate", type=float, default=0.0, help="open loop: messages offered per second"
     )
     ap.add_argument("--sql-profile", action="store_true", help="print the costliest statements")
+    ap.add_argument("--profile", action="store_true", help="cProfile the event-loop thread")
     args = ap.parse_args()
     report = install_sql_profile() if args.sql_profile else None
     DATA.mkdir(exist_ok=True)
@@ -248,6 +260,7 @@ def main() -> None:
             args.reply_ratio,
             args.seed,
             args.rate,
+            args.profile,
         )
     )
     if report:

@@ -62,3 +62,41 @@ def _plan(
     )
     _PLANS[key] = (sql, processors)
     return _PLANS[key]
+
+
+_UPDATE_PLANS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[str, tuple[Any, ...]]] = {}
+
+
+async def update_many(
+    conn: AsyncConnection,
+    table: Table,
+    set_keys: tuple[str, ...],
+    where_keys: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+) -> int:
+    """SQLite: `UPDATE table SET set_keys… WHERE where_keys…` for each row, one executemany.
+
+    Each row is a tuple of the SET values then the WHERE values, converted by the columns'
+    bind processors as :func:`insert_many` does; returns how many rows were updated (SQLite
+    sums executemany's row counts), so a caller can tell that every WHERE matched."""
+    key = (id(table), set_keys, where_keys)
+    plan = _UPDATE_PLANS.get(key)
+    if plan is None:
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        columns = [table.c[k] for k in (*set_keys, *where_keys)]
+        sets = ", ".join(f"{quote(k)} = ?" for k in set_keys)
+        wheres = " AND ".join(f"{quote(k)} = ?" for k in where_keys)
+        name = dialect.identifier_preparer.format_table(table)
+        processors = tuple(c.type._cached_bind_processor(dialect) for c in columns)
+        plan = _UPDATE_PLANS[key] = (f"UPDATE {name} SET {sets} WHERE {wheres}", processors)
+    sql, processors = plan
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    params = []
+    for row in rows:
+        values = list(row)
+        for i, process in converted:
+            values[i] = process(values[i])
+        params.append(tuple(values))
+    result = await conn.exec_driver_sql(sql, params)
+    return int(result.rowcount)

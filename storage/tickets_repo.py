@@ -17,10 +17,10 @@ from bot.domain.refs import RefFormat
 from bot.domain.status import Status
 from storage import tables as t
 from storage import ticket_tags, timers_repo
-from storage.bulk import insert_many
+from storage.bulk import insert_many, update_many
 from storage.due_query import due_ticket_ids
 from storage.ids import IdAllocator
-from storage.rows import ticket_from_row, ticket_values
+from storage.rows import same_fields, ticket_copy, ticket_from_row, ticket_values
 from storage.ticket_search import search_conditions
 
 _COLUMNS = [*t.tickets.c, t.agents.c.name.label("assignee_name")]
@@ -45,6 +45,7 @@ _LATEST_PER_CONVERSATION = _SELECT.where(
     )
 )
 _UPDATES: dict[tuple[str, ...], Update] = {}
+_WHERE = ("id", "version")  # a ticket's UPDATE matches the version it was loaded at
 
 
 def _update_for(keys: tuple[str, ...]) -> Update:
@@ -74,7 +75,8 @@ class TicketRepository:
         # tickets that recorded events not yet collected (ids keep first-event order)
         self.eventful: dict[int, Ticket] = {}
         self._loaded_version: dict[int, int] = {}
-        self._snapshot: dict[int, dict[str, Any]] = {}
+        # each loaded ticket's fields as loaded (or last saved): what save_all diffs against
+        self._snapshot: dict[int, Ticket] = {}
         self._new: list[int] = []
         self._conversations: dict[str, int | None] = {}
         self._ids = IdAllocator(conn, "tickets")
@@ -85,14 +87,14 @@ class TicketRepository:
         self._locked: set[int] = set()
 
     def _track(self, row: Any) -> Ticket:
-        tid = row._mapping["id"]
+        tid = row[0]  # rows are _COLUMNS: the tickets table's columns in order, id first
         if tid in self.seen:
             return self.seen[tid]
-        ticket = ticket_from_row(row, self.refs, row._mapping["assignee_name"])
+        ticket = ticket_from_row(row, self.refs)
         ticket.on_event = self._note_event
         self.seen[tid] = ticket
         self._loaded_version[tid] = ticket.version
-        self._snapshot[tid] = ticket_values(ticket)
+        self._snapshot[tid] = ticket_copy(ticket)
         return ticket
 
     def _note_event(self, ticket: Ticket) -> None:
@@ -135,7 +137,6 @@ class TicketRepository:
 
     async def add(self, ticket: Ticket) -> Ticket:
         """Give the ticket its id now (the ack shows its reference); the row is written at flush."""
-        values = ticket_values(ticket)
         new_id = await self._ids.next()
         self._new.append(new_id)
         ticket.id = new_id
@@ -147,7 +148,7 @@ class TicketRepository:
             self.eventful[new_id] = ticket
         self.seen[new_id] = ticket
         self._loaded_version[new_id] = ticket.version
-        self._snapshot[new_id] = values
+        self._snapshot[new_id] = ticket_copy(ticket)
         self._conversations[ticket.conversation_key] = new_id
         return ticket
 
@@ -157,9 +158,9 @@ class TicketRepository:
             return
         rows = []
         for tid in self._new:
-            values = ticket_values(self.seen[tid])
-            rows.append({**values, "id": tid, "version": 1})
-            self._snapshot[tid] = values
+            ticket = self.seen[tid]
+            rows.append({**ticket_values(ticket), "id": tid, "version": 1})
+            self._snapshot[tid] = ticket_copy(ticket)
         self._new = []
         await insert_many(self._conn, t.tickets, rows)
         await ticket_tags.insert_tags(
@@ -176,33 +177,42 @@ class TicketRepository:
         reports no row count for an executemany, and none is needed under the lock.
         """
         await self.flush_new()
-        batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        saved: list[tuple[int, dict[str, Any]]] = []
+        batches: dict[tuple[str, ...], list[Any]] = {}
+        saved: list[int] = []
         retagged: list[ticket_tags.Tagged] = []
         for tid, ticket in self.seen.items():
             loaded = self._loaded_version[tid]
-            values = ticket_values(ticket)
-            if values == self._snapshot[tid]:
+            if same_fields(ticket, self._snapshot[tid]):
                 continue
-            changed = tuple(k for k, v in values.items() if self._snapshot[tid].get(k) != v)
+            values, before = ticket_values(ticket), ticket_values(self._snapshot[tid])
+            changed = tuple(k for k, v in values.items() if before.get(k) != v)
+            saved.append(tid)
+            if "tags" in changed:
+                retagged.append((tid, values["tags"], values["created_at"]))
+            if self._sqlite:  # SET the changed columns and version, WHERE id and version
+                row = (*(values[k] for k in changed), loaded + 1, tid, loaded)
+                batches.setdefault(changed, []).append(row)
+                continue
             params = {f"v_{k}": values[k] for k in changed}
             params.update(v_new_version=loaded + 1, w_id=tid, w_version=loaded)
-            if self._sqlite or tid in self._locked:
+            if tid in self._locked:
                 batches.setdefault(changed, []).append(params)
             else:
                 result = await self._conn.execute(_update_for(changed), params)
                 if result.rowcount != 1:
                     raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
-            saved.append((tid, values))
-            if "tags" in changed:
-                retagged.append((tid, values["tags"], values["created_at"]))
         for changed, rows in batches.items():
-            await self._conn.execute(_update_for(changed), rows)
+            if not self._sqlite:
+                await self._conn.execute(_update_for(changed), rows)
+            elif await update_many(
+                self._conn, t.tickets, (*changed, "version"), _WHERE, rows
+            ) != len(rows):
+                raise ConcurrencyConflict("a ticket changed concurrently")
         await ticket_tags.replace_tags(self._conn, retagged)
-        for tid, values in saved:
+        for tid in saved:
             self.seen[tid].version = self._loaded_version[tid] + 1
             self._loaded_version[tid] = self.seen[tid].version
-            self._snapshot[tid] = values
+            self._snapshot[tid] = ticket_copy(self.seen[tid])
 
     async def merged_sources(self, ticket_id: int) -> list[Ticket]:
         stmt = select(*_COLUMNS).select_from(_FROM).where(t.tickets.c.merged_into_id == ticket_id)

@@ -8,7 +8,7 @@ from sqlalchemy import cast, delete, insert, select
 from sqlalchemy.types import Text
 
 from storage import tables as t
-from storage.bulk import insert_many
+from storage.bulk import insert_many, update_many
 from storage.engine import create_engine
 from storage.migrate import migrate
 
@@ -58,5 +58,43 @@ async def test_rows_match_sqlalchemy_executemany(db_url: str) -> None:
         assert stored[1][0].payload["attachments"][0]["filename"] == "č.png"
         assert stored[1][0].status == "queued" and stored[1][0].attempts == 0
         assert stored[1][2].sent_at.replace(tzinfo=UTC) == AT
+    finally:
+        await engine.dispose()
+
+
+async def test_update_many_matches_sqlalchemy_update_and_counts_matches(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite's ticket saves go through update_many: same stored text as SQLAlchemy's UPDATE,
+    and the count of rows whose WHERE matched (a version check that missed counts 0)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+    await migrate(engine)
+    later = datetime(2026, 3, 30, 8, 0, 0, 7, tzinfo=UTC)
+    changes = [("x", {"k": "ž"}, later), ("y", None, later)]
+    stored = []
+    try:
+        for write in ("sqlalchemy", "bulk"):
+            async with engine.begin() as conn:
+                await insert_many(conn, t.outbox, [outbox_row("a", None), outbox_row("b", [1])])
+                ids = list(
+                    (await conn.execute(select(t.outbox.c.id).order_by(t.outbox.c.id))).scalars()
+                )
+                if write == "bulk":
+                    rows = [(*c, i, 0) for c, i in zip(changes, ids, strict=True)]
+                    rows.append(("z", None, later, ids[0], 5))  # attempts 5: matches nothing
+                    keys = ("text", "payload", "next_attempt_at")
+                    assert await update_many(conn, t.outbox, keys, ("id", "attempts"), rows) == 2
+                else:
+                    for (text, payload, at), i in zip(changes, ids, strict=True):
+                        await conn.execute(
+                            t.outbox.update()
+                            .where(t.outbox.c.id == i)
+                            .values(text=text, payload=payload, next_attempt_at=at)
+                        )
+            async with engine.begin() as conn:
+                cols = [t.outbox.c.text, cast(t.outbox.c.payload, Text),
+                        cast(t.outbox.c.next_attempt_at, Text)]  # fmt: skip
+                stored.append((await conn.execute(select(*cols).order_by(t.outbox.c.id))).all())
+                await conn.execute(delete(t.outbox))
+        assert stored[0] == stored[1]
+        assert [r[0] for r in stored[1]] == ["x", "y"]
     finally:
         await engine.dispose()

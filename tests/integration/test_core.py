@@ -10,7 +10,9 @@ from sqlalchemy import func, select, text
 
 from bot.bootstrap import App, build_app
 from bot.config import Settings
+from bot.domain.errors import ConcurrencyConflict
 from bot.domain.model import Role
+from bot.domain.status import Priority
 from bot.messages import (
     CommandInvocation,
     ConversationRef,
@@ -352,5 +354,32 @@ async def test_tag_filter_finds_tags_as_written_now_and_before(db_url: str) -> N
         assert refs[2] in underscore.text and refs[0] not in underscore.text
         none = await app.gateway.execute(cmd("bob", "list tag:axb"))
         assert refs[2] not in none.text
+    finally:
+        await app.stop()
+
+
+async def test_a_ticket_changed_behind_a_unit_is_not_overwritten(db_url: str) -> None:
+    """Saves check the version each ticket was loaded at (SQLite's executemany counts the rows
+    it matched): a change made in between fails the unit instead of being overwritten."""
+    app = await make_app(db_url)
+    try:
+        alice = Identity("console", "alice", "alice")
+        got = await app.gateway.receive(
+            InboundMessage("console", "m1", alice, ConversationRef("console", "alice"), "help")
+        )
+        with pytest.raises(ConcurrencyConflict):
+            async with app.uow() as uow:
+                ticket = await uow.tickets.get(got.ticket_id)
+                assert ticket is not None
+                ticket.set_priority(Priority.HIGH, actor="bob", at=ticket.created_at)
+                await uow._conn.execute(  # type: ignore[union-attr]  # someone else's change
+                    t.tickets.update()
+                    .where(t.tickets.c.id == ticket.id)
+                    .values(version=t.tickets.c.version + 1, priority="low")
+                )
+                await uow.commit()
+        async with app.engine.connect() as conn:
+            row = (await conn.execute(select(t.tickets.c.priority, t.tickets.c.version))).one()
+        assert tuple(row) == ("normal", 1)  # the failed unit rolled back: nothing half-written
     finally:
         await app.stop()
