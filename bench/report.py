@@ -161,11 +161,12 @@ async def bench(url: str, runs: int) -> dict[str, str]:
     from bot.reports.runner import produce
 
     for command in COMMANDS:
-        full, sql, chart = [], [], []
+        full, sql, chart, cpu = [], [], [], []
         for i in range(runs + 1):
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), time.process_time()
             reply = await app.gateway.execute(CommandInvocation("console", LEAD, command))
             elapsed = time.perf_counter() - began
+            used = time.process_time() - cpu_began  # this process, every thread
             assert reply.ok and reply.files, reply.text
             request = parse_request(command.removeprefix("report "))
             began = time.perf_counter()
@@ -176,6 +177,7 @@ async def bench(url: str, runs: int) -> dict[str, str]:
             drawing = time.perf_counter() - began
             if i:  # the first run warms caches
                 full.append(elapsed)
+                cpu.append(used)
                 sql.append(text_only)
                 chart.append(drawing)
             texts[command] = reply.text
@@ -183,6 +185,7 @@ async def bench(url: str, runs: int) -> dict[str, str]:
             f"  /{command:<22} total median {statistics.median(full) * 1000:6.0f} ms "
             f"(min {min(full) * 1000:.0f}) · SQL+text {statistics.median(sql) * 1000:.0f} ms "
             f"· chart {statistics.median(chart) * 1000:.0f} ms · PNG {len(reply.files[0].data):,} B"
+            f" · CPU here {statistics.median(cpu) * 1000:.0f} ms"
         )
     await app.stop()
     return texts

@@ -11,6 +11,7 @@ and target. Per-day counts for the chart are index range counts (`window_counts`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from sqlalchemy import String, and_, case, cast, func, literal_column, or_, sele
 from bot.reports.figures import Scope, Sla
 from bot.reports.periods import Window
 from storage import tables as tb
-from storage.reports_sql import slot_of
+from storage.reports_sql import concatenated, count_distinct_rows, slot_of
 
 if TYPE_CHECKING:
     from storage.reports_repo import ReportsRepository
@@ -70,16 +71,17 @@ async def created(
     slot, inside = slot_of(T.c.created_at, windows)
     w = slot * WINDOW if slot is not None else ZERO
     plain = _code(w, now, sla_policies, None)
-    found = await _count(repo, T, by, scope, inside, channels, plain)
-    counts = {tuple(r[:-1]): int(r[-1]) for r in found}
+    passes = [_count(repo, T, by, scope, inside, channels, plain)]
     if sla_policies is not None:
         b = _breaches(repo, windows[0].start)
         source = b.join(T, T.c.id == b.c.ticket_id)  # the records, then each one's ticket
         recorded = _code(w, now, sla_policies, b)
-        for moved, *rest, n in await _count(repo, source, by, scope, inside, channels,
-                                            recorded, plain):  # fmt: skip
-            counts[tuple(rest)] -= int(n)
-            counts[(moved, *rest[1:])] = counts.get((moved, *rest[1:]), 0) + int(n)
+        passes.append(_count(repo, source, by, scope, inside, channels, recorded, plain))
+    found, *moves = await asyncio.gather(*passes)  # independent: two read connections
+    counts = {tuple(r[:-1]): int(r[-1]) for r in found}
+    for moved, *rest, n in moves[0] if moves else []:
+        counts[tuple(rest)] -= int(n)
+        counts[(moved, *rest[1:])] = counts.get((moved, *rest[1:]), 0) + int(n)
     out: dict[Key, Created] = {}
     for (code, k, channel), n in counts.items():
         if not n:
@@ -146,7 +148,21 @@ async def _count(
     inner = repo.scoped(stmt, scope).where(inside)
     sub = inner.with_only_columns(*labelled, maintain_column_froms=True).subquery("t")
     groups = [sub.c[c.name] for c in labelled]
-    return await repo.rows(select(*groups, func.count()).group_by(*groups))
+    if repo.pg:  # a hash aggregate
+        return await repo.rows(select(*groups, func.count()).group_by(*groups))
+    # SQLite sorts to group: read the columns instead and count in numpy (reports_sql.py);
+    # the constant NULL columns (no key, no channels) are not read
+    numeric = [*(True for _ in codes), by == "agent", False]
+    read = [i for i, c in enumerate(cols) if c is not NOTHING]
+    concat = [concatenated(groups[i], text=not numeric[i]) for i in read]
+    (row,) = await repo.rows(select(*concat))
+    out = []
+    for found in count_distinct_rows(row, [numeric[i] for i in read]):
+        values: list[Any] = [None] * len(cols)
+        for i, value in zip(read, found, strict=False):
+            values[i] = value
+        out.append((*values, found[-1]))
+    return out
 
 
 def _breaches(repo: ReportsRepository, since: datetime) -> Any:
