@@ -10,6 +10,7 @@ identical figures.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -116,29 +117,37 @@ async def _sqlite(
 async def _pg(
     repo: ReportsRepository, sub: Any, groups: Sequence[str], keyed: Sequence[str]
 ) -> Times:
-    period, days = sub.c.p, "day" in groups
+    """Two statements at once: the period and its groups (wall and business times, grouping
+    sets), and the chart's days (wall only: a day's business percentiles are never shown, and
+    they cost a sort per day)."""
+    period = sub.c.p
     keys = [sub.c[f"k{i}"] for i in range(len(keyed))]
-    sets = [tuple_(period)] + ([tuple_(sub.c.s)] if days else [])
-    sets += [tuple_(period, k) for k in keys]
-    cols: list[Any] = [func.grouping(period), period, sub.c.s if days else NOTHING, *keys]
-    cols += [func.grouping(k) for k in keys]
+    sets = [tuple_(period)] + [tuple_(period, k) for k in keys]
+    cols: list[Any] = [period, *keys, *(func.grouping(k) for k in keys)]
     for v in (sub.c.wall, sub.c.bus):
-        cols.append(func.count(v))
-        cols += [func.percentile_disc(p).within_group(v) for p in (P50, P90)]
-    stmt = select(*cols).group_by(func.grouping_sets(*sets))
+        cols += _percentiles_of(v)
+    statements = [select(*cols).group_by(func.grouping_sets(*sets))]
+    if "day" in groups:
+        day = select(sub.c.s, *_percentiles_of(sub.c.wall)).where(sub.c.s > 0)
+        statements.append(day.group_by(sub.c.s))
+    found, *by_day = await asyncio.gather(*(repo.rows(stmt) for stmt in statements))
     out: Times = {g: {} for g in ("period", *groups)}
     nk = len(keys)
-    for r in await repo.rows(stmt):
-        wall = Pct(int(r[3 + 2 * nk]), _int(r[4 + 2 * nk]), _int(r[5 + 2 * nk]))
-        bus = Pct(int(r[6 + 2 * nk]), _int(r[7 + 2 * nk]), _int(r[8 + 2 * nk]))
-        if r[0] == 1:  # grouped by day slot, not by period
-            out["day"][(int(r[2]), None)] = (wall, bus)
-            continue
-        used = [i for i in range(nk) if r[3 + nk + i] == 0]
-        value = r[3 + used[0]] if used else None
+    for r in found:
+        wall = Pct(int(r[1 + 2 * nk]), _int(r[2 + 2 * nk]), _int(r[3 + 2 * nk]))
+        bus = Pct(int(r[4 + 2 * nk]), _int(r[5 + 2 * nk]), _int(r[6 + 2 * nk]))
+        used = [i for i in range(nk) if r[1 + nk + i] == 0]
+        value = r[1 + used[0]] if used else None
         group = keyed[used[0]] if used else "period"
-        out[group][(int(r[1]), None if value is None else str(value))] = (wall, bus)
+        out[group][(int(r[0]), None if value is None else str(value))] = (wall, bus)
+    for r in by_day[0] if by_day else []:
+        out["day"][(int(r[0]), None)] = (Pct(int(r[1]), _int(r[2]), _int(r[3])), Pct())
     return out
+
+
+def _percentiles_of(value: Any) -> list[Any]:
+    """count, median and p90 (percentile_disc) of a duration column."""
+    return [func.count(value)] + [func.percentile_disc(p).within_group(value) for p in (P50, P90)]
 
 
 def _int(value: Any) -> int | None:
