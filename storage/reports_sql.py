@@ -97,8 +97,10 @@ def _codes(values: Sequence[Any], numeric: bool) -> tuple[np.ndarray[Any, Any], 
     if numeric:  # agent ids: NO_VALUE stands for unassigned
         found, codes = np.unique(np.asarray(values, np.int64), return_inverse=True)
         return codes.astype(np.int64), [None if x == NO_VALUE else int(x) for x in found]
-    index: dict[Any, int] = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
+    # distinct keys first, then a C-level map over the values (a Python-level generator
+    # per value cost ~3× as much for the 160,000 tickets of a 30-day report)
+    index = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    codes = np.fromiter(map(index.__getitem__, values), np.int64, len(values))
     return codes, list(index)
 
 
