@@ -7,6 +7,7 @@ bench/.data/) so lookups run against a realistic table. Prints throughput and la
 
     .venv/bin/python bench/ingest.py                      # SQLite, 100k tickets, 20k messages
     .venv/bin/python bench/ingest.py --rate 1000          # open loop: 1,000 messages/s offered
+    .venv/bin/python bench/ingest.py --profile            # cProfile of the event-loop thread
     .venv/bin/python bench/ingest.py --url postgresql+asyncpg://postgres@127.0.0.1/deskbot_bench
 """
 
