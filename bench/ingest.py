@@ -108,6 +108,13 @@ async def preload(engine, count: int) -> int:  # type: ignore[no-untyped-def]
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
+    if engine.dialect.name == "postgresql":
+        # Fresh statistics, as autovacuum would have them on a database that grew over time:
+        # right after a bulk load the planner thinks the loaded platform is rare and reads
+        # every identity of it for each prefetch (measured: 113 messages/s instead of ~600).
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("ANALYZE")
     return count
 
 

@@ -1,11 +1,12 @@
-"""Bulk inserts for the write-behind buffers (messages, history, outbox, tickets, customers).
+"""Bulk writes for the write-behind buffers (messages, history, outbox, tickets, customers).
 
-Every inbound message ends in half a dozen rows, written with executemany at commit. On SQLite
-SQLAlchemy's executemany compiles parameters row by row (`construct_params` per row), which
-cost more than SQLite's own insert; here the INSERT text is compiled once per column set and
-each row becomes a tuple through the columns' own bind processors (so the stored text is
-exactly what SQLAlchemy writes), handed to the driver's executemany. PostgreSQL keeps
-SQLAlchemy's path (asyncpg's executemany is already batched and typed).
+Every inbound message ends in half a dozen rows, written at commit. On SQLite SQLAlchemy's
+executemany compiles parameters row by row (`construct_params` per row), which cost more than
+SQLite's own insert; here the statement is compiled once per column set and each row becomes
+a tuple through the columns' own bind processors (so the stored text is exactly what
+SQLAlchemy writes), handed to the driver's executemany. On PostgreSQL asyncpg's executemany
+still runs the statement once per row on the server: from UNNEST_FROM rows on, the rows go as
+one array per column in a single `INSERT … SELECT FROM unnest(…)` (`UPDATE … FROM unnest(…)`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Processor = Callable[[Any], Any] | None
@@ -25,7 +26,11 @@ async def insert_many(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:  # executemany takes its columns from the first row: group by column set
         groups.setdefault(tuple(row), []).append(row)
+    pg = conn.dialect.name == "postgresql"
     for keys, group in groups.items():
+        if pg and len(group) >= UNNEST_FROM and _pg_plan(conn, table, keys) is not None:
+            await _insert_unnest(conn, table, keys, group)
+            continue
         plan = _plan(conn, table, keys) if conn.dialect.name == "sqlite" else None
         if plan is None:  # a column with a Python-side default is missing: let SQLAlchemy fill it
             await conn.execute(insert(table), group)
@@ -39,6 +44,59 @@ async def insert_many(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
                 values[i] = process(values[i])
             params.append(tuple(values))
         await conn.exec_driver_sql(sql, params)
+
+
+UNNEST_FROM = 8  # rows from which one INSERT … SELECT FROM unnest(arrays) beats executemany
+_PG_PLANS: dict[tuple[int, tuple[str, ...]], tuple[str, tuple[Processor, ...]] | None] = {}
+
+
+def _pg_plan(
+    conn: AsyncConnection, table: Table, keys: tuple[str, ...]
+) -> tuple[str, tuple[Processor, ...]] | None:
+    """PostgreSQL: `INSERT INTO t (cols) SELECT … FROM unnest($1::type[], …)`, one array per
+    column. asyncpg's executemany still runs the INSERT once per row on the server (measured on
+    the SLA sweep's 1,000 outbox rows: 102 ms, against 51 ms as one statement). JSON columns
+    travel as text arrays and are cast per element."""
+    key = (id(table), keys)
+    if key in _PG_PLANS:
+        return _PG_PLANS[key]
+    if any(c.default is not None and c.name not in keys for c in table.columns):
+        _PG_PLANS[key] = None
+        return None
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    columns = [table.c[k] for k in keys]
+    arrays, picks = [], []
+    for i, c in enumerate(columns, start=1):
+        sql_type = c.type.compile(dialect=dialect)
+        json = isinstance(c.type, JSON)
+        arrays.append(f"${i}::{'TEXT' if json else sql_type}[]")
+        picks.append(f"u.c{i}::JSON" if json else f"u.c{i}")
+    names = ", ".join(quote(c.name) for c in columns)
+    aliases = ", ".join(f"c{i}" for i in range(1, len(columns) + 1))
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
+        f"SELECT {', '.join(picks)} FROM unnest({', '.join(arrays)}) AS u({aliases})"
+    )
+    processors = tuple(c.type._cached_bind_processor(dialect) for c in columns)
+    _PG_PLANS[key] = (sql, processors)
+    return _PG_PLANS[key]
+
+
+async def _insert_unnest(
+    conn: AsyncConnection, table: Table, keys: tuple[str, ...], group: Sequence[dict[str, Any]]
+) -> None:
+    plan = _pg_plan(conn, table, keys)
+    assert plan is not None
+    sql, processors = plan
+    arrays: list[list[Any]] = [[] for _ in keys]
+    for row in group:
+        for i, value in enumerate(row.values()):
+            arrays[i].append(value)
+    for i, process in enumerate(processors):
+        if process is not None:
+            arrays[i] = [process(v) for v in arrays[i]]
+    await conn.exec_driver_sql(sql, tuple(arrays))
 
 
 def _plan(
@@ -64,7 +122,7 @@ def _plan(
     return _PLANS[key]
 
 
-_UPDATE_PLANS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[str, tuple[Any, ...]]] = {}
+_UPDATE_PLANS: dict[tuple[Any, ...], tuple[str, tuple[Processor, ...]]] = {}
 
 
 async def update_many(
@@ -74,22 +132,17 @@ async def update_many(
     where_keys: tuple[str, ...],
     rows: Sequence[tuple[Any, ...]],
 ) -> int:
-    """SQLite: `UPDATE table SET set_keys… WHERE where_keys…` for each row, one executemany.
+    """`UPDATE table SET set_keys… WHERE where_keys…` for each row, in one round trip.
 
     Each row is a tuple of the SET values then the WHERE values, converted by the columns'
-    bind processors as :func:`insert_many` does; returns how many rows were updated (SQLite
-    sums executemany's row counts), so a caller can tell that every WHERE matched."""
-    key = (id(table), set_keys, where_keys)
+    bind processors as :func:`insert_many` does. SQLite: one executemany. PostgreSQL: one
+    `UPDATE … FROM unnest(arrays)` (executemany ran the UPDATE once per row on the server).
+    Returns how many rows were updated, so a caller can tell that every WHERE matched."""
+    pg = conn.dialect.name == "postgresql"
+    key = (id(table), set_keys, where_keys, pg)
     plan = _UPDATE_PLANS.get(key)
     if plan is None:
-        dialect = conn.dialect
-        quote = dialect.identifier_preparer.quote
-        columns = [table.c[k] for k in (*set_keys, *where_keys)]
-        sets = ", ".join(f"{quote(k)} = ?" for k in set_keys)
-        wheres = " AND ".join(f"{quote(k)} = ?" for k in where_keys)
-        name = dialect.identifier_preparer.format_table(table)
-        processors = tuple(c.type._cached_bind_processor(dialect) for c in columns)
-        plan = _UPDATE_PLANS[key] = (f"UPDATE {name} SET {sets} WHERE {wheres}", processors)
+        plan = _UPDATE_PLANS[key] = _update_plan(conn, table, set_keys, where_keys, pg)
     sql, processors = plan
     converted = [(i, p) for i, p in enumerate(processors) if p is not None]
     params = []
@@ -98,5 +151,41 @@ async def update_many(
         for i, process in converted:
             values[i] = process(values[i])
         params.append(tuple(values))
-    result = await conn.exec_driver_sql(sql, params)
+    if pg:
+        result = await conn.exec_driver_sql(sql, tuple(map(list, zip(*params, strict=True))))
+    else:
+        result = await conn.exec_driver_sql(sql, params)
     return int(result.rowcount)
+
+
+def _update_plan(
+    conn: AsyncConnection,
+    table: Table,
+    set_keys: tuple[str, ...],
+    where_keys: tuple[str, ...],
+    pg: bool,
+) -> tuple[str, tuple[Processor, ...]]:
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
+    columns = [table.c[k] for k in (*set_keys, *where_keys)]
+    processors = tuple(c.type._cached_bind_processor(dialect) for c in columns)
+    if not pg:
+        sets = ", ".join(f"{quote(k)} = ?" for k in set_keys)
+        wheres = " AND ".join(f"{quote(k)} = ?" for k in where_keys)
+        return f"UPDATE {name} SET {sets} WHERE {wheres}", processors
+    arrays, values = [], []
+    for i, c in enumerate(columns, start=1):
+        json = isinstance(c.type, JSON)
+        arrays.append(f"${i}::{'TEXT' if json else c.type.compile(dialect=dialect)}[]")
+        values.append(f"u.c{i}::JSON" if json else f"u.c{i}")
+    n = len(set_keys)
+    sets = ", ".join(f"{quote(k)} = {v}" for k, v in zip(set_keys, values, strict=False))
+    wheres = " AND ".join(
+        f"{name}.{quote(k)} = {v}" for k, v in zip(where_keys, values[n:], strict=True)
+    )
+    aliases = ", ".join(f"c{i}" for i in range(1, len(columns) + 1))
+    return (
+        f"UPDATE {name} SET {sets} FROM unnest({', '.join(arrays)}) AS u({aliases}) WHERE {wheres}",
+        processors,
+    )

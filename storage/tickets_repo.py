@@ -152,11 +152,11 @@ class TicketRepository(TicketQueries):
     async def save_all(self) -> None:
         """Write new and changed tickets; a concurrent change makes the whole unit retry.
 
-        On PostgreSQL each UPDATE checks the version it loaded. On SQLite this transaction has
-        held the database's write lock since BEGIN IMMEDIATE, so nobody can have changed a row
-        we read: updates with the same changed columns go out as one executemany. The same holds
-        on PostgreSQL for rows locked before they were read (the timers' claims): asyncpg
-        reports no row count for an executemany, and none is needed under the lock.
+        Every UPDATE checks the version the ticket was loaded at. Tickets with the same changed
+        columns go out as one statement (storage/bulk.py `update_many`) where that is safe: on
+        SQLite (this transaction has held the write lock since BEGIN IMMEDIATE) and on
+        PostgreSQL for rows locked before they were read (the timers' claims); the statement's
+        row count still proves each version matched. Other PostgreSQL rows go one by one.
         """
         await self.flush_new()
         batches: dict[tuple[str, ...], list[Any]] = {}
@@ -171,24 +171,18 @@ class TicketRepository(TicketQueries):
             saved.append(tid)
             if "tags" in changed:
                 retagged.append((tid, values["tags"], values["created_at"]))
-            if self._sqlite:  # SET the changed columns and version, WHERE id and version
+            if self._sqlite or tid in self._locked:  # one UPDATE per column set, below
                 row = (*(values[k] for k in changed), loaded + 1, tid, loaded)
                 batches.setdefault(changed, []).append(row)
                 continue
             params = {f"v_{k}": values[k] for k in changed}
             params.update(v_new_version=loaded + 1, w_id=tid, w_version=loaded)
-            if tid in self._locked:
-                batches.setdefault(changed, []).append(params)
-            else:
-                result = await self._conn.execute(_update_for(changed), params)
-                if result.rowcount != 1:
-                    raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
-        for changed, rows in batches.items():
-            if not self._sqlite:
-                await self._conn.execute(_update_for(changed), rows)
-            elif await update_many(
-                self._conn, t.tickets, (*changed, "version"), _WHERE, rows
-            ) != len(rows):
+            result = await self._conn.execute(_update_for(changed), params)
+            if result.rowcount != 1:
+                raise ConcurrencyConflict(f"ticket {tid} changed concurrently")
+        for changed, rows in batches.items():  # SET changed columns and version, WHERE id, version
+            sets = (*changed, "version")
+            if await update_many(self._conn, t.tickets, sets, _WHERE, rows) != len(rows):
                 raise ConcurrencyConflict("a ticket changed concurrently")
         await ticket_tags.replace_tags(self._conn, retagged)
         for tid in saved:

@@ -8,7 +8,7 @@ from sqlalchemy import cast, delete, insert, select
 from sqlalchemy.types import Text
 
 from storage import tables as t
-from storage.bulk import insert_many, update_many
+from storage.bulk import UNNEST_FROM, insert_many, update_many
 from storage.engine import create_engine
 from storage.migrate import migrate
 
@@ -36,6 +36,11 @@ async def test_rows_match_sqlalchemy_executemany(db_url: str) -> None:
         outbox_row("a", {"attachments": [{"filename": "č.png", "size": 3}]}),
         outbox_row("b", None),
         outbox_row("c", ["x"], recipient="bob", sent_at=AT),  # another column set
+        # a group large enough for PostgreSQL's one-statement path (INSERT … FROM unnest)
+        *(
+            outbox_row(f"m{i}", {"i": i, "q": "'\"]"} if i % 3 else None)
+            for i in range(UNNEST_FROM)
+        ),
     ]
     stored = []
     try:
@@ -43,9 +48,9 @@ async def test_rows_match_sqlalchemy_executemany(db_url: str) -> None:
             async with engine.begin() as conn:
                 if write == "bulk":
                     await insert_many(conn, t.outbox, rows)
-                else:
-                    await conn.execute(insert(t.outbox), rows[:2])
-                    await conn.execute(insert(t.outbox), rows[2:])
+                else:  # SQLAlchemy's executemany, one per column set, in the same order
+                    await conn.execute(insert(t.outbox), [rows[0], rows[1], *rows[3:]])
+                    await conn.execute(insert(t.outbox), rows[2:3])
             async with engine.begin() as conn:
                 cols = [t.outbox.c.text, t.outbox.c.payload, t.outbox.c.recipient,
                         t.outbox.c.status, t.outbox.c.attempts, t.outbox.c.sent_at,
@@ -54,10 +59,10 @@ async def test_rows_match_sqlalchemy_executemany(db_url: str) -> None:
                 stored.append((await conn.execute(select(*cols).order_by(t.outbox.c.id))).all())
                 await conn.execute(delete(t.outbox))
         assert stored[0] == stored[1]
-        assert [r.text for r in stored[1]] == ["a", "b", "c"]
+        assert [r.text for r in stored[1]][:4] == ["a", "b", "m0", "m1"]
         assert stored[1][0].payload["attachments"][0]["filename"] == "č.png"
         assert stored[1][0].status == "queued" and stored[1][0].attempts == 0
-        assert stored[1][2].sent_at.replace(tzinfo=UTC) == AT
+        assert stored[1][-1].text == "c" and stored[1][-1].sent_at.replace(tzinfo=UTC) == AT
     finally:
         await engine.dispose()
 
@@ -96,5 +101,33 @@ async def test_update_many_matches_sqlalchemy_update_and_counts_matches(tmp_path
                 await conn.execute(delete(t.outbox))
         assert stored[0] == stored[1]
         assert [r[0] for r in stored[1]] == ["x", "y"]
+    finally:
+        await engine.dispose()
+
+
+async def test_update_many_on_both_databases(db_url: str) -> None:
+    """One statement per column set (PostgreSQL: UPDATE … FROM unnest): the same stored text
+    as SQLAlchemy's UPDATE, and the count of rows whose WHERE matched."""
+    engine = create_engine(db_url)
+    await migrate(engine)
+    later = datetime(2026, 3, 30, 8, 0, 0, 7, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await insert_many(conn, t.outbox, [outbox_row(f"r{i}", None) for i in range(4)])
+            ids = list(
+                (await conn.execute(select(t.outbox.c.id).order_by(t.outbox.c.id))).scalars()
+            )
+            rows = [(f"x{i}", {"k": i, "s": "ž'\""}, later, ids[i], 0) for i in range(3)]
+            rows.append(("z", None, later, ids[3], 5))  # attempts 5: matches nothing
+            keys = ("text", "payload", "next_attempt_at")
+            assert await update_many(conn, t.outbox, keys, ("id", "attempts"), rows) == 3
+        async with engine.begin() as conn:
+            got = (await conn.execute(
+                select(t.outbox.c.text, t.outbox.c.payload, t.outbox.c.next_attempt_at)
+                .order_by(t.outbox.c.id)
+            )).all()  # fmt: skip
+        assert [r.text for r in got] == ["x0", "x1", "x2", "r3"]
+        assert got[1].payload == {"k": 1, "s": "ž'\""}
+        assert got[0].next_attempt_at.replace(tzinfo=UTC) == later
     finally:
         await engine.dispose()
