@@ -15,19 +15,12 @@ import aiohttp
 import discord
 
 from bot.formatting import escape_markdown, to_discord
+from bot.formatting.sizes import human_size
 from bot.messages import FileAttachment
 
 log = logging.getLogger(__name__)
 
 MAX_FILES = 10  # per message
-
-
-def human_size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return f"{size} bytes"
 
 
 def web_link(item: dict[str, Any]) -> str | None:
@@ -46,7 +39,8 @@ def notice(item: dict[str, Any], why: str) -> str:
     size = int(item.get("size") or 0)
     url = web_link(item)
     link = f": <{url}>" if url else ""
-    return f"📎 {filename} ({human_size(size)}) {why}{link}"
+    shown = f" ({human_size(size)})" if size > 0 else ""
+    return f"📎 {filename}{shown} {why}{link}"
 
 
 def _local(url: str, most: int) -> bytes:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from bot.formatting.sizes import human_size
+
 log = logging.getLogger(__name__)
 
 
@@ -30,17 +32,6 @@ class SharedFile:
     size: int
     link: str | None  # a web link the customer can open (http/https only)
     data: bytes | None = None
-
-
-def human_size(size: int) -> str:
-    if size <= 0:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return ""
 
 
 def local_bytes(url: str | None, max_bytes: int) -> bytes | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.slack.render import ACTION, SECTION_TEXT, plain
 from bot.formatting import escape_slack, truncate
+from bot.formatting.sizes import human_size
 
 RUN = ACTION + "run:"  # buttons that run a command line from the core (survey, "This solved it")
 BUTTON_TEXT = 75  # a button's label
@@ -33,18 +34,6 @@ def command_buttons(buttons: list[dict[str, Any]], block_id: str) -> dict[str, A
     if not elements:
         return None
     return {"type": "actions", "block_id": block_id[:255], "elements": elements}
-
-
-def human_size(size: int) -> str:
-    """1536 -> "1.5 KB"; 0 (unknown) -> ""."""
-    if size <= 0:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return ""
 
 
 def web_link(attachment: dict[str, Any]) -> str | None:

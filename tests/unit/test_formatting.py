@@ -455,3 +455,11 @@ def test_truncate_respects_the_limit(text: str, limit: int) -> None:
     out = truncate(text, limit)
     assert len(out) <= limit
     assert out == text or out.endswith("…") or (limit == 0 and out == "")
+
+
+def test_human_size_for_file_notices() -> None:
+    from bot.formatting.sizes import human_size
+
+    assert [human_size(n) for n in (0, -1, 200, 1536, 19_968, 5 * 1024**3)] == [
+        "", "", "200 B", "1.5 KB", "19.5 KB", "5.0 GB",
+    ]  # fmt: skip
