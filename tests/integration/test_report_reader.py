@@ -1,0 +1,56 @@
+"""The report reader's own connections (storage/reports_db.py), on SQLite and PostgreSQL.
+
+On SQLite the reader compiles each statement shape once and reuses it: the same shape with
+other bound values, or an IN list of another length, must still read with its own values.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.services.ports import FakeClock
+from storage import reports_db
+from storage import tables as t
+from storage.reports_db import Reader
+from tests.integration.test_core import cmd, make_app, msg
+
+
+def _count(statuses: list[str], since: object, prefix: str) -> object:
+    tickets = t.tickets.c
+    return (
+        select(func.count())
+        .where(tickets.status.in_(statuses), tickets.created_at >= since)
+        .where(tickets.subject.like(prefix + "%"))
+    )
+
+
+async def test_one_shape_read_with_each_calls_own_values(db_url: str) -> None:
+    app = await make_app(db_url)
+    clock = app.core.clock
+    assert isinstance(clock, FakeClock)
+    try:
+        start = clock.now()
+        first = await app.gateway.receive(msg("alice", "printer on fire", "m-1"))
+        clock.advance(timedelta(hours=1))
+        await app.gateway.receive(msg("carl", "printer out of ink", "m-2"))
+        await app.gateway.receive(msg("dora", "scanner jams", "m-3"))
+        assert (await app.gateway.execute(cmd("bob", f"claim {first.ref}"))).ok
+        reader = Reader(app.engine)
+        later = start + timedelta(minutes=30)
+
+        async def count(statuses: list[str], since: object, prefix: str) -> int:
+            return int((await reader.rows(_count(statuses, since, prefix)))[0][0])
+
+        assert await count(["new"], start, "printer") == 1
+        cached = len(reports_db._COMPILED)
+        assert await count(["new", "open"], start, "printer") == 2  # a longer IN list
+        assert await count(["open"], start, "printer") == 1
+        assert await count(["new", "open"], later, "printer") == 1  # another timestamp
+        assert await count(["new", "open", "closed"], start, "scanner") == 1
+        assert await count(["closed"], start, "") == 0
+        if not reader.pg:  # one compiled statement served every call
+            assert len(reports_db._COMPILED) == cached
+    finally:
+        await app.stop()
