@@ -39,6 +39,26 @@ class Reader:
         if not self.pg and (not self.path or self.path == ":memory:"):
             raise RuntimeError("reports need a database file (not an in-memory SQLite)")
         self._slots = asyncio.Semaphore(PARALLEL)
+        self._idle: list[aiosqlite.Connection] | None = None  # kept open inside `session`
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[None]:
+        """Keep SQLite read connections open, each in one read transaction, until the end.
+
+        A report runs ~30 statements over much the same pages; a fresh connection starts
+        with an empty page cache and read those pages again (~25 % of the report's SQLite
+        CPU, measured). Inside one read transaction a connection's cache stays valid even
+        while others write (WAL), and its statements see one snapshot."""
+        if self.pg or self._idle is not None:
+            yield
+            return
+        self._idle = []
+        try:
+            yield
+        finally:
+            idle, self._idle = self._idle, None
+            for db in idle:
+                await db.close()  # ends the read transaction
 
     async def rows(self, stmt: Any) -> list[tuple[Any, ...]]:
         async with self._slots:
@@ -70,13 +90,25 @@ class Reader:
 
     @asynccontextmanager
     async def _sqlite_connection(self) -> AsyncIterator[aiosqlite.Connection]:
-        db = await aiosqlite.connect(self.path or "", timeout=30)
+        pool = self._idle
+        db = pool.pop() if pool else await self._open(keep=pool is not None)
         try:
-            await db.execute("PRAGMA query_only = 1")
-            await db.execute("PRAGMA cache_size = -32768")  # 32 MB: sorts stay in memory
             yield db
-        finally:
+        except BaseException:
             await db.close()
+            raise
+        if self._idle is not None and pool is self._idle:
+            self._idle.append(db)
+        else:
+            await db.close()
+
+    async def _open(self, keep: bool) -> aiosqlite.Connection:
+        db = await aiosqlite.connect(self.path or "", timeout=30)
+        await db.execute("PRAGMA query_only = 1")
+        await db.execute("PRAGMA cache_size = -32768")  # 32 MB: sorts stay in memory
+        if keep:
+            await db.execute("BEGIN")  # deferred: the snapshot is taken by the first read
+        return db
 
     def _sqlite(self, stmt: Any) -> tuple[str, Sequence[Any]]:
         """The statement's SQL and positional values, compiled once per statement shape.

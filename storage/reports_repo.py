@@ -11,6 +11,7 @@ live in bot/reports/figures.py.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -188,6 +189,10 @@ class ReportsRepository:
 
     async def rows(self, stmt: Any) -> list[tuple[Any, ...]]:
         return await self.reader.rows(stmt)
+
+    def reading(self) -> AbstractAsyncContextManager[None]:
+        """Read connections stay open (one snapshot each) until the block ends (reports_db)."""
+        return self.reader.session()
 
     async def backlog(
         self, at: datetime, scope: Scope, by: str | None, ages: bool

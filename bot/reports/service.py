@@ -58,7 +58,21 @@ async def build_report(
     """Every figure of `request` for `period`, each for the period and the previous one.
 
     `days_ready` is called with the chart's days as soon as they are known, while the other
-    aggregates still run (the runner draws the chart meanwhile)."""
+    aggregates still run (the runner draws the chart meanwhile). The aggregates share the
+    repository's read connections for the report's duration (`reading`)."""
+    async with repo.reading():
+        return await _build(repo, request, period, scope, now, sla_policies, days_ready)
+
+
+async def _build(
+    repo: Any,
+    request: ReportRequest,
+    period: Period,
+    scope: Scope,
+    now: datetime,
+    sla_policies: SlaPolicies,
+    days_ready: Callable[[list[Day]], None] | None,
+) -> Report:
     windows = [period.previous, period.current]
     days = [b.window for b in period.buckets]
     daily = [period.previous, *days]

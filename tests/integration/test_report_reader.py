@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from bot.services.ports import FakeClock
 from storage import reports_db
@@ -52,5 +53,32 @@ async def test_one_shape_read_with_each_calls_own_values(db_url: str) -> None:
         assert await count(["closed"], start, "") == 0
         if not reader.pg:  # one compiled statement served every call
             assert len(reports_db._COMPILED) == cached
+    finally:
+        await app.stop()
+
+
+async def test_a_session_reads_one_snapshot_and_closes_its_connections(db_url: str) -> None:
+    """Inside `session` the reader keeps its SQLite connections open in a read transaction:
+    a report's statements share a warm page cache and see the data as of their first read."""
+    app = await make_app(db_url)
+    try:
+        await app.gateway.receive(msg("alice", "printer on fire", "m-1"))
+        reader = Reader(app.engine)
+        count = select(func.count()).select_from(t.tickets)
+
+        async def tickets() -> int:
+            return int((await reader.rows(count))[0][0])
+
+        async with reader.session():
+            assert await tickets() == 1
+            await app.gateway.receive(msg("carl", "no ink", "m-2"))  # written meanwhile
+            seen = await tickets()
+            if not reader.pg:
+                assert seen == 1  # the same connection, the same snapshot
+                assert reader._idle is not None and len(reader._idle) == 1
+            with pytest.raises(Exception, match=r"no such table|does not exist"):
+                await reader.rows(select(func.count()).select_from(text("missing_table")))
+        assert reader._idle is None  # closed with the session
+        assert await tickets() == 2  # a fresh connection sees the new ticket
     finally:
         await app.stop()

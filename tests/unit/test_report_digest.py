@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time
 from types import SimpleNamespace
 from typing import Any
@@ -38,6 +40,10 @@ class FakeReports:
 
     async def has_ratings(self) -> bool:
         return False
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        yield
 
     def __getattr__(self, name: str) -> Any:  # messages, response_times, backlog, replies …
         async def empty(*a: Any, **k: Any) -> dict[Any, Any]:
