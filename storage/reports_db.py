@@ -68,6 +68,7 @@ class Reader:
                     # JIT compiling a report query took longer than running it (2 s for the
                     # tag counts on 1M tickets, measured with EXPLAIN ANALYZE)
                     await conn.execute(text("SET LOCAL jit = off"))
+                    await conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
                     return [tuple(r) for r in (await conn.execute(stmt)).all()]
             sql, params = self._sqlite(stmt)
             async with self._sqlite_connection() as db, db.execute(sql, params) as cursor:
