@@ -235,7 +235,7 @@ def install_sql_profile() -> Callable[[], None]:
 
     def report() -> None:
         print("costliest statements (total ms, count, statement):")
-        for key, secs in sorted(total.items(), key=lambda kv: -kv[1])[:15]:
+        for key, secs in sorted(total.items(), key=lambda kv: -kv[1])[:30]:
             print(f"  {secs * 1000:8.0f} {count[key]:7d}  {key}")
 
     return report

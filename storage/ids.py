@@ -1,15 +1,21 @@
 """Primary keys chosen before insert, so new rows can be written in bulk at commit.
 
 SQLite: deskbot takes the write lock at BEGIN (BEGIN IMMEDIATE), so no one else can insert
-until we commit; one read of `sqlite_sequence` per unit of work and counting up in memory is
-safe and leaves no gaps (a rollback discards the rows and the counter together).
+until we commit; one read of `sqlite_sequence` per unit of work (every table's row at once:
+tickets and customers both need one in a group commit) and counting up in memory is safe and
+leaves no gaps (a rollback discards the rows and the counter together).
 PostgreSQL: `nextval` on the table's own sequence, like a plain insert would.
 """
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+# per unit of work's connection: sqlite_sequence as read once by the first allocator
+_SEQUENCES: WeakKeyDictionary[AsyncConnection, dict[str, int]] = WeakKeyDictionary()
 
 
 class IdAllocator:
@@ -27,12 +33,11 @@ class IdAllocator:
             return int((await self._conn.execute(sql)).scalar_one())
         if self._next is None:
             # AUTOINCREMENT keeps sqlite_sequence at or above max(id), also for explicit ids
-            seq = (
-                await self._conn.execute(
-                    text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": self._table}
-                )
-            ).scalar()
-            self._next = int(seq or 0) + 1
+            seqs = _SEQUENCES.get(self._conn)
+            if seqs is None:
+                rows = await self._conn.execute(text("SELECT name, seq FROM sqlite_sequence"))
+                seqs = _SEQUENCES[self._conn] = {str(n): int(v or 0) for n, v in rows}
+            self._next = seqs.get(self._table, 0) + 1
         value = self._next
         self._next += 1
         return value
