@@ -7,9 +7,10 @@ Windows: slot 0 is the previous period; the current period is slot 1 as a whole,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec
 
 from bot.reports.figures import (
     AGE_BUCKETS,
@@ -31,6 +32,7 @@ UNSET = {"agent": "unassigned", "tag": "(none)"}
 TIMES = {"first_response": ("frt", "frt_business"), "resolution": ("rt", "rt_business")}
 
 SlaPolicies = Mapping[str, Sequence[str]]
+P = ParamSpec("P")
 
 
 def sla_policies_of(sla_config: Any) -> dict[str, list[str]]:
@@ -46,6 +48,20 @@ def sla_policies_of(sla_config: Any) -> dict[str, list[str]]:
     return out
 
 
+def _reading(build: Callable[P, Awaitable[Report]]) -> Callable[P, Awaitable[Report]]:
+    """The aggregates share the repository's (first argument's) read connections for the
+    whole report (storage/reports_db.py `Reader.session`)."""
+
+    @functools.wraps(build)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> Report:
+        repo: Any = args[0]
+        async with repo.reading():
+            return await build(*args, **kwargs)
+
+    return run
+
+
+@_reading
 async def build_report(
     repo: Any,
     request: ReportRequest,
@@ -58,21 +74,7 @@ async def build_report(
     """Every figure of `request` for `period`, each for the period and the previous one.
 
     `days_ready` is called with the chart's days as soon as they are known, while the other
-    aggregates still run (the runner draws the chart meanwhile). The aggregates share the
-    repository's read connections for the report's duration (`reading`)."""
-    async with repo.reading():
-        return await _build(repo, request, period, scope, now, sla_policies, days_ready)
-
-
-async def _build(
-    repo: Any,
-    request: ReportRequest,
-    period: Period,
-    scope: Scope,
-    now: datetime,
-    sla_policies: SlaPolicies,
-    days_ready: Callable[[list[Day]], None] | None,
-) -> Report:
+    aggregates still run (the runner draws the chart meanwhile)."""
     windows = [period.previous, period.current]
     days = [b.window for b in period.buckets]
     daily = [period.previous, *days]
