@@ -4,9 +4,10 @@ Loads the tickets once (SQLite: stdlib sqlite3 executemany; PostgreSQL: COPY) an
 database between runs (SQLite under bench/.data/). Then prints:
 
 * the "what is due" query (and the "next due" query) alone, median and p95, plus their plans;
-* a full sweep that fires the 500 due SLA breaches (history, notices, card edits), median
-  over rounds; the due tickets are reset between rounds; then sweeps firing only 50 and 100
-  of them (``--fire``), the rest pushed an hour ahead;
+* a full sweep that fires the 500 due SLA breaches (history, notices, card edits, which the
+  dispatcher draws when it sends them: bench/sla_dispatch.py), median over rounds; the due
+  tickets are reset between rounds; then sweeps firing only 50 and 100 of them (``--fire``),
+  the rest pushed an hour ahead;
 * tracemalloc peak of a sweep as the number of open tickets grows (memory should stay flat).
 
     .venv/bin/python bench/sla_sweep.py

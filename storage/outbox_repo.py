@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, true, update
+from sqlalchemy import bindparam, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
@@ -20,6 +20,19 @@ _FAILED_COUNTS = (
         t.outbox.c.status == "failed",
     )
     .group_by(t.outbox.c.ticket_id)
+)
+
+
+# queued edits in some conversations (ix_outbox_conversation), and dropping them by id
+_QUEUED_EDITS = select(
+    t.outbox.c.id, t.outbox.c.conversation_key, t.outbox.c.edit_key, t.outbox.c.platform
+).where(
+    t.outbox.c.conversation_key.in_(bindparam("keys", expanding=True)),
+    t.outbox.c.status == "queued",
+    t.outbox.c.edit_key.is_not(None),
+)
+_DROP_QUEUED = delete(t.outbox).where(
+    t.outbox.c.id.in_(bindparam("ids", expanding=True)), t.outbox.c.status == "queued"
 )
 
 
@@ -171,18 +184,22 @@ class OutboxRepository:
             await self._conn.execute(stmt.order_by(t.outbox.c.next_attempt_at).limit(1))
         ).scalar()
 
-    async def supersede_cards(self, edit_key: str, platform: str, keep_id: int) -> None:
-        """Drop queued card edits older than `keep_id`: only the newest state needs sending."""
-        await self._conn.execute(
-            delete(t.outbox).where(
-                and_(
-                    t.outbox.c.edit_key == edit_key,
-                    t.outbox.c.platform == platform,
-                    t.outbox.c.status == "queued",
-                    t.outbox.c.id < keep_id,
-                )
-            )
-        )
+    async def drop_newer_edits(self, sending: list[Any]) -> None:
+        """Drop queued edits of the messages in `sending` (rows being sent) newer than those
+        rows: cards are drawn when sent (bot/services/card_render.py), so the one going out
+        shows their state too. Found through the conversation index, one query per batch."""
+        if not sending:
+            return
+        being_sent = {(r.conversation_key, r.edit_key, r.platform): r.id for r in sending}
+        keys = list(dict.fromkeys(r.conversation_key for r in sending))
+        queued = await self._conn.execute(_QUEUED_EDITS, {"keys": keys})
+        drop = [
+            r.id
+            for r in queued
+            if r.id > being_sent.get((r.conversation_key, r.edit_key, r.platform), r.id)
+        ]
+        if drop:
+            await self._conn.execute(_DROP_QUEUED, {"ids": drop})
 
 
 class PlatformRefRepository:

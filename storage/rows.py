@@ -75,7 +75,7 @@ def ticket_from_row(row: Any, refs: RefFormat) -> Ticket:
     d = ticket.__dict__
     for name, i in _TIMES:
         value = r[i]
-        if value is not None and value.tzinfo is None:  # SQLite returns naive datetimes
+        if value is not None and value.tzinfo is None:  # naive: SQLite read without TS
             value = value.replace(tzinfo=UTC)
         d[name] = value
     return ticket
@@ -122,6 +122,46 @@ def ticket_copy(t: Ticket) -> Ticket:
 def same_fields(a: Ticket, b: Ticket) -> bool:
     """Whether two tickets would be stored as the same row (the cheap check before a diff)."""
     return _SCALARS(a) == _SCALARS(b) and a.tags == b.tags and a.sla_timers == b.sla_timers
+
+
+# Columns stored exactly as the field holds them, read in one go for the diff below.
+_AS_IS = tuple(f for f in TICKET_FIELDS if f not in ("status", "priority", "tags", "sla_timers"))
+_AS_IS_GET = operator.attrgetter(*_AS_IS)
+
+
+def changed_values(t: Ticket, before: Ticket) -> dict[str, Any]:
+    """The columns of ``ticket_values(t)`` that differ from ``ticket_values(before)``, in the
+    same order, converting only those: a sweep saves hundreds of tickets that each changed two
+    or three columns, and converting all thirty twice per ticket was most of the save."""
+    out: dict[str, Any] = {}
+    for name, new, old in zip(_AS_IS, _AS_IS_GET(t), _AS_IS_GET(before), strict=True):
+        if new != old:
+            out[name] = new
+    if t.status != before.status:
+        out["status"] = t.status.value
+    if t.priority != before.priority:
+        out["priority"] = t.priority.value
+    if t.tags != before.tags:
+        out["tags"] = list(t.tags)
+    if t.sla_timers != before.sla_timers:
+        out["sla_timers"] = timers_to_json(t.sla_timers)
+    if "updated_at" in out or "created_at" in out:
+        new, old = t.updated_at or t.created_at, before.updated_at or before.created_at
+        if new != old:
+            out["updated_at"] = new
+        else:
+            out.pop("updated_at", None)
+    for column, field_name in _WALL:
+        if field_name in out or "created_at" in out:
+            new = wall_seconds(getattr(t, field_name), t.created_at)
+            if new != wall_seconds(getattr(before, field_name), before.created_at):
+                out[column] = new
+    if len(out) > 1:  # ticket_values order: tickets with the same changes share a statement
+        return {k: out[k] for k in sorted(out, key=_RANK.__getitem__)}
+    return out
+
+
+_WALL = (("first_response_wall_secs", "first_response_at"), ("resolution_wall_secs", "resolved_at"))
 
 
 def ticket_values(t: Ticket) -> dict[str, Any]:
@@ -174,3 +214,12 @@ def customer_from_row(row: Any) -> Customer:
     return Customer(
         id=m["id"], name=m["name"], email=m["email"], tier=m["tier"], locale=m["locale"]
     )
+
+
+# Column order of ticket_values (a column set is a tuple in this order).
+_RANK = {
+    name: i
+    for i, name in enumerate(
+        ticket_values(Ticket(0, "", "", 0, "", "", datetime(2000, 1, 1, tzinfo=UTC)))
+    )
+}

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -21,7 +18,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects import sqlite
+
+from storage.sqlite_datetime import SqliteDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -33,24 +31,7 @@ metadata = MetaData(
 )
 
 
-class _SqliteDateTime(sqlite.DATETIME):
-    """SQLite's DATETIME with a faster bind: the same text SQLAlchemy writes
-    (`YYYY-MM-DD HH:MM:SS.ffffff`, fields as given), from `isoformat` instead of a %-format of
-    seven fields. A message writes about twenty timestamps, so this is on the hot path."""
-
-    def bind_processor(self, dialect: Any) -> Any:
-        slow = super().bind_processor(dialect)
-        real = datetime
-
-        def process(value: Any) -> Any:
-            if type(value) is real and value.year >= 1000:
-                return value.isoformat(" ", "microseconds")[:26]
-            return slow(value) if slow else value
-
-        return process
-
-
-TS = DateTime(timezone=True).with_variant(_SqliteDateTime(timezone=True), "sqlite")
+TS = DateTime(timezone=True).with_variant(SqliteDateTime(timezone=True), "sqlite")
 ID = BigInteger().with_variant(Integer, "sqlite")
 
 customers = Table(

@@ -94,6 +94,14 @@ class TicketQueries:
         rows = (await self._conn.execute(_SELECT.where(t.tickets.c.id.in_(ids)))).all()
         return [self._track(r) for r in rows]
 
+    async def get_many(self, ticket_ids: list[int]) -> list[Ticket]:
+        """Tickets by id, loaded in one statement (those already in this unit as they are)."""
+        wanted = [tid for tid in dict.fromkeys(ticket_ids) if tid not in self.seen]
+        if wanted:
+            for row in (await self._conn.execute(_LOAD_MANY, {"tids": wanted})).all():
+                self._track(row)
+        return [self.seen[tid] for tid in dict.fromkeys(ticket_ids) if tid in self.seen]
+
     async def due_claims(self, now: datetime, limit: int = 100) -> list[int]:
         stmt = (
             select(t.tickets.c.id)

@@ -16,7 +16,13 @@ from storage import tables as t
 from storage import ticket_tags
 from storage.bulk import insert_many, update_many
 from storage.ids import IdAllocator
-from storage.rows import same_fields, ticket_copy, ticket_from_row, ticket_values
+from storage.rows import (
+    changed_values,
+    same_fields,
+    ticket_copy,
+    ticket_from_row,
+    ticket_values,
+)
 from storage.ticket_queries import (
     BY_CONVERSATION,
     BY_ID,
@@ -166,11 +172,11 @@ class TicketRepository(TicketQueries):
             loaded = self._loaded_version[tid]
             if same_fields(ticket, self._snapshot[tid]):
                 continue
-            values, before = ticket_values(ticket), ticket_values(self._snapshot[tid])
-            changed = tuple(k for k, v in values.items() if before.get(k) != v)
+            values = changed_values(ticket, self._snapshot[tid])
+            changed = tuple(values)
             saved.append(tid)
             if "tags" in changed:
-                retagged.append((tid, values["tags"], values["created_at"]))
+                retagged.append((tid, values["tags"], ticket.created_at))
             if self._sqlite or tid in self._locked:  # one UPDATE per column set, below
                 row = (*(values[k] for k in changed), loaded + 1, tid, loaded)
                 batches.setdefault(changed, []).append(row)

@@ -24,7 +24,7 @@ TIMERS: tuple[tuple[ColumnElement[datetime], tuple[Status, ...]], ...] = (
     (_C.auto_close_at, (Status.PENDING, Status.RESOLVED)),  # auto-resolve / auto-close
 )
 _BRANCHES = [(col, status.value) for col, statuses in TIMERS for status in statuses]
-DUE_LIMIT = 200
+DUE_LIMIT = 500
 
 
 def _due_statement(limit: int) -> Select[tuple[int, datetime]]:

@@ -139,6 +139,8 @@ def schedule_escalation(
     ticket: Ticket, target: str, policy: SlaPolicy, calendar: BusinessCalendar, due: datetime
 ) -> None:
     """After a breach: one alarm per ladder step, ``step.after`` business time past ``due``."""
+    if not policy.escalation:
+        return  # no ladder: nothing to schedule (and nothing to recompute)
     for i, step in enumerate(policy.escalation):
         try:
             ticket.sla_timers[f"{target}:esc:{i}"] = escalation_at(due, step, calendar)
@@ -149,11 +151,19 @@ def schedule_escalation(
 
 def refresh(ticket: Ticket) -> None:
     """Recompute the indexed columns from the alarms: sla_next_at and warn_at."""
-    running = ticket.status in RUNNING and ticket.paused_at is None
-    live = [at for at in ticket.sla_timers.values() if at is not None]
-    warns = [at for k, at in ticket.sla_timers.items() if k.endswith(":warn") and at is not None]
-    ticket.sla_next_at = min(live) if running and live else None
-    ticket.warn_at = min(warns) if running and warns else None
+    if ticket.status not in RUNNING or ticket.paused_at is not None:
+        ticket.sla_next_at = ticket.warn_at = None
+        return
+    nxt = warn = None  # one pass: a sweep refreshes every fired ticket several times
+    for key, at in ticket.sla_timers.items():
+        if at is None:
+            continue
+        if nxt is None or at < nxt:
+            nxt = at
+        if key.endswith(":warn") and (warn is None or at < warn):
+            warn = at
+    ticket.sla_next_at = nxt
+    ticket.warn_at = warn
 
 
 _DUE_FIELDS = tuple((f"{t}_due", t) for t in TARGETS)

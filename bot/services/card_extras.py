@@ -1,6 +1,6 @@
 """Triage-card data of many tickets at once: customer, failed deliveries, waiting for an agent,
-articles offered, rating — one query per kind of data, not one per ticket (a sweep of the SLA
-timers edits hundreds of cards in one unit of work)."""
+articles offered, rating — one query per kind of data, not one per ticket (the dispatcher
+draws the cards of a whole batch of outbox rows at once, bot/services/card_render.py)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,7 @@ async def card_data(tickets: list[Ticket], uow: UnitOfWork, core: Core) -> CardD
         customer = await uow.customers.get(ticket.customer_id)
         if customer is not None:
             data.customers[ticket.customer_id] = customer.name
-    # a ticket's first version has sent nothing yet, so nothing can have failed
-    data.failed = await uow.outbox.failed_counts([t.id for t in tickets if t.version > 1])
+    data.failed = await uow.outbox.failed_counts(ids)
     data.waiting = await assignment.waiting_for_agents(tickets, uow, core)
     await uow.kb.prefetch_suggestions(ids)
     for tid in ids:

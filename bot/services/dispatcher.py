@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.domain.events import DeliveryFailed
 from bot.messages import ConversationRef, DeliveryError, Outbound
+from bot.services.card_render import render_cards
 from bot.services.messagebus import MessageBus
 from bot.services.ports import Clock, Sender
 from bot.services.unit_of_work import UnitOfWork
@@ -70,16 +71,17 @@ class OutboxDispatcher:
                     edits[row.id] = await uow.refs_store.get(row.edit_key, row.platform)
                 elif row.audience == "agents" and row.ticket_id is not None and not row.recipient:
                     cards[row.id] = await uow.refs_store.get(f"card:{row.ticket_id}", row.platform)
+            drawn = await render_cards(rows, uow, self.bus.core)
             await uow.commit()
         if not rows:
             return 0
         if self.concurrent:
             await asyncio.gather(
-                *(self._deliver(r, edits.get(r.id), cards.get(r.id)) for r in rows)
+                *(self._deliver(r, edits.get(r.id), cards.get(r.id), drawn.get(r.id)) for r in rows)
             )
         else:
             for r in rows:
-                await self._deliver(r, edits.get(r.id), cards.get(r.id))
+                await self._deliver(r, edits.get(r.id), cards.get(r.id), drawn.get(r.id))
         return len(rows)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -115,19 +117,21 @@ class OutboxDispatcher:
         row: Any,
         previous: tuple[str, str | None] | None,
         card: tuple[str, str | None] | None = None,
+        drawn: tuple[str, Any] | None = None,
     ) -> None:
+        text, payload = drawn or (row.text, row.payload)
         message = Outbound(
             id=row.id,
             platform=row.platform,
             audience=row.audience,
             kind=row.kind,
             ticket=(row.payload or {}).get("ref"),
-            text=row.text,
+            text=text,
             conversation=ConversationRef.from_key(row.conversation_key),
             recipient=row.recipient,
             edit_key=row.edit_key,
             previous_external_id=previous[0] if previous else None,
-            payload=row.payload or {},
+            payload=payload or {},
             attempts=row.attempts,
             card_external_id=card[0] if card else None,
         )

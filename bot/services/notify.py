@@ -12,8 +12,6 @@ from bot import i18n
 from bot.domain import events as ev
 from bot.domain.model import Ticket
 from bot.services import customer_texts
-from bot.services.card_extras import card_data
-from bot.services.cards import card_fields, card_text
 from bot.services.context import Core
 from bot.services.deliveries import Deliveries
 from bot.services.unit_of_work import UnitOfWork
@@ -39,7 +37,7 @@ async def notify_events(events: list[ev.Event], uow: UnitOfWork, core: Core) -> 
     for ticket_id in opened:
         new_ticket = await uow.tickets.get(ticket_id)
         if new_ticket is not None:
-            await post_card(new_ticket, out, uow)
+            post_cards([new_ticket], out)
     for event in events:
         ticket = await uow.tickets.get(event.ticket_id)
         if ticket is None:
@@ -47,26 +45,14 @@ async def notify_events(events: list[ev.Event], uow: UnitOfWork, core: Core) -> 
         await _notify(event, ticket, out, uow, core)
         if event.updates_card and ticket.id not in opened:
             card_tickets[ticket.id] = ticket
-    await post_cards(list(card_tickets.values()), out, uow)
+    post_cards(list(card_tickets.values()), out)
 
 
-async def post_card(ticket: Ticket, out: Deliveries, uow: UnitOfWork) -> None:
-    await post_cards([ticket], out, uow)
-
-
-async def post_cards(
-    tickets: list[Ticket], out: Deliveries, uow: UnitOfWork, failed: dict[int, int] | None = None
-) -> None:
-    """Card edits of many tickets; what they show is read in one query per kind of data.
-    `failed` overrides counts of failed deliveries the caller has just read."""
-    data = await card_data(tickets, uow, out.core)
-    data.failed.update(failed or {})
+def post_cards(tickets: list[Ticket], out: Deliveries) -> None:
+    """Ask for the cards of ``tickets`` to be redrawn. The row names the card only: the
+    dispatcher renders it from the ticket when it sends it (bot/services/card_render.py)."""
     for ticket in tickets:
-        fields = card_fields(ticket, data.customer_name(ticket), data.failed.get(ticket.id, 0))
-        fields.update(data.extras(ticket))
-        out.to_agents(
-            ticket, "card", card_text(fields), edit_key=f"card:{ticket.id}", payload=fields
-        )
+        out.to_agents(ticket, "card", ticket.ref, edit_key=f"card:{ticket.id}")
 
 
 async def _notify(
@@ -137,8 +123,7 @@ async def _show_failure_on_card(
     the ticket; not when the card itself failed (drawing it again would fail, and again)."""
     failed = await uow.outbox.for_ticket(ticket.id)
     if any(row.id == event.outbox_id and row.kind != "card" for row in failed):
-        # counted here: card data skips a ticket's first version, and this may be it
-        await post_cards([ticket], out, uow, failed={ticket.id: len(failed)})
+        post_cards([ticket], out)  # drawn after this commit: the count includes this failure
 
 
 async def _may_acknowledge(

@@ -19,10 +19,17 @@ TARGET_LABEL = {
 }
 
 
+# English names, as strftime's %a and %b give them in the C locale (deskbot sets no locale);
+# spelled out because strftime cost most of an SLA notice (a sweep writes hundreds).
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def when(value: datetime, tz: str = "UTC") -> str:
     """Local wall time with the zone's name, e.g. `Mon 2 Mar 09:00 Europe/Zagreb`."""
     local = value.astimezone(ZoneInfo(tz))
-    return f"{local:%a} {local.day} {local:%b %H:%M} {tz}"
+    day, month = _DAYS[local.weekday()], _MONTHS[local.month - 1]
+    return f"{day} {local.day} {month} {local.hour:02d}:{local.minute:02d} {tz}"
 
 
 def first_response_wait(ticket: Ticket, core: Core) -> timedelta | None:

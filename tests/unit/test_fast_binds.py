@@ -1,4 +1,5 @@
-"""The hot-path binds write exactly what SQLAlchemy's own would (timestamps, JSON)."""
+"""The hot-path binds write exactly what SQLAlchemy's own would (timestamps, JSON); SQLite
+timestamps read back as the UTC instants they are."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite.base import DATETIME
 
 from storage.engine import dump_json
-from storage.tables import _SqliteDateTime
+from storage.sqlite_datetime import SqliteDateTime
 
 DIALECT = sqlite.dialect()
-FAST = _SqliteDateTime(timezone=True).bind_processor(DIALECT)
+FAST = SqliteDateTime(timezone=True).bind_processor(DIALECT)
 STOCK = DATETIME().bind_processor(DIALECT)
+FAST_READ = SqliteDateTime(timezone=True).result_processor(DIALECT, None)
+STOCK_READ = DATETIME().result_processor(DIALECT, None)
 
 
 @given(
@@ -25,6 +28,22 @@ STOCK = DATETIME().bind_processor(DIALECT)
 def test_sqlite_timestamp_text_is_unchanged(value: datetime, tz: timezone | None) -> None:
     value = value.replace(tzinfo=tz)
     assert FAST(value) == STOCK(value)
+
+
+@given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_sqlite_timestamps_read_back_as_utc(value: datetime) -> None:
+    text = FAST(value)
+    assert FAST_READ(text) == STOCK_READ(text).replace(tzinfo=UTC) == value.replace(tzinfo=UTC)
+    assert FAST_READ(text).tzinfo is UTC
+
+
+def test_sqlite_timestamps_read_back_in_any_stored_shape() -> None:
+    assert FAST_READ(None) is None
+    assert FAST_READ("2026-03-29 01:00:00") == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert FAST_READ("2026-03-29") == datetime(2026, 3, 29, tzinfo=UTC)
+    with_offset = FAST_READ("2026-03-29 01:00:00+02:00")  # as the stock reader keeps it
+    assert with_offset == STOCK_READ("2026-03-29 01:00:00+02:00")
+    assert with_offset.utcoffset() == timedelta(hours=2)
 
 
 def test_sqlite_timestamp_keeps_none_and_dates() -> None:
