@@ -23,7 +23,7 @@ from sqlalchemy.util import LRUCache
 
 PARALLEL = 3
 FETCH = 5000
-_COMPILED: Any = LRUCache(256)
+_COMPILED: Any = LRUCache(256)  # statement cache key -> compiled SQLite statement
 # For one report transaction on PostgreSQL: sorts stay in memory; no JIT (compiling a report
 # query took longer than running it: 2 s for the tag counts on 1M tickets, EXPLAIN ANALYZE);
 # a plan for the values at hand, not the generic plan asyncpg's prepared statements get after
@@ -34,7 +34,7 @@ _PG_SETTINGS = text(
     "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),"
     " set_config('plan_cache_mode', 'force_custom_plan', true),"
     " set_config('max_parallel_workers_per_gather', '0', true)"
-)  # statement cache key -> compiled SQLite statement
+)
 
 
 class Reader:
@@ -76,7 +76,6 @@ class Reader:
             if self.pg:
                 async with self.engine.connect() as conn:
                     await conn.execute(_PG_SETTINGS)
-                    await conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
                     return [tuple(r) for r in (await conn.execute(stmt)).all()]
             sql, params = self._sqlite(stmt)
             async with self._sqlite_connection() as db, db.execute(sql, params) as cursor:

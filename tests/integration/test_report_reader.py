@@ -82,3 +82,20 @@ async def test_a_session_reads_one_snapshot_and_closes_its_connections(db_url: s
         assert await tickets() == 2  # a fresh connection sees the new ticket
     finally:
         await app.stop()
+
+
+async def test_report_connections_are_set_up_for_reading(db_url: str) -> None:
+    """SQLite: read-only connections. PostgreSQL: custom plans and no parallel workers (a
+    generic plan's workers made one report in three ~300 ms slower), no JIT, in-memory sorts."""
+    app = await make_app(db_url)
+    try:
+        reader = Reader(app.engine)
+        if reader.pg:
+            names = ("plan_cache_mode", "max_parallel_workers_per_gather", "jit", "work_mem")
+            stmt = select(*[func.current_setting(n) for n in names])
+            assert (await reader.rows(stmt))[0] == ("force_custom_plan", "0", "off", "64MB")
+        else:
+            assert (await reader.rows(text("PRAGMA query_only")))[0] == (1,)
+            assert (await reader.rows(text("PRAGMA cache_size")))[0] == (-32768,)
+    finally:
+        await app.stop()
