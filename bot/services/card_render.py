@@ -4,6 +4,7 @@ tickets renders no card, and queued edits of one card collapse into the one bein
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bot.services.card_extras import card_data
@@ -12,6 +13,7 @@ from bot.services.context import Core
 from bot.services.unit_of_work import UnitOfWork
 
 KIND = "card"
+log = logging.getLogger(__name__)
 
 
 def is_card(row: Any) -> bool:
@@ -34,7 +36,10 @@ async def render_cards(rows: list[Any], uow: UnitOfWork, core: Core) -> dict[int
         ticket = tickets.get(row.ticket_id)
         if ticket is None:
             continue  # not a ticket of ours any more: send the row as written
-        fields = card_fields(ticket, data.customer_name(ticket), data.failed.get(ticket.id, 0))
-        fields.update(data.extras(ticket))
-        out[row.id] = (card_text(fields), {**(row.payload or {}), **fields})
+        try:
+            fields = card_fields(ticket, data.customer_name(ticket), data.failed.get(ticket.id, 0))
+            fields.update(data.extras(ticket))
+            out[row.id] = (card_text(fields), {**(row.payload or {}), **fields})
+        except Exception:  # one card that cannot be drawn must not hold up the batch's rows
+            log.exception("card of %s could not be drawn; sending its row as written", ticket.ref)
     return out

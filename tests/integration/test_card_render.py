@@ -64,3 +64,31 @@ async def test_a_failed_delivery_of_a_new_ticket_shows_on_its_card(db_url: str) 
         assert "⚠ 1 failed deliveries" in cards[-1].text
     finally:
         await app.stop()
+
+
+async def test_a_card_that_cannot_be_drawn_does_not_hold_up_the_others(
+    db_url: str, monkeypatch: object
+) -> None:
+    from bot.services import card_render
+
+    real = card_render.card_fields
+
+    def fields(ticket: object, *args: object) -> object:
+        if getattr(ticket, "ref", None) == "T-1":
+            raise ValueError("broken card")
+        return real(ticket, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(card_render, "card_fields", fields)  # type: ignore[attr-defined]
+    adapter = RecordingAdapter()
+    app = await make_app(db_url, adapter)
+    try:
+        await app.gateway.receive(msg("alice", "printer on fire", "m-1"))
+        await app.gateway.receive(msg("dave", "scanner jammed", "m-2"))
+        await app.dispatcher.drain()
+        cards = {m.ticket: m for m in adapter.sent if m.kind == "card"}
+        assert cards["T-1"].text == "T-1"  # sent as written: the ref, not lost
+        assert "scanner jammed" in cards["T-2"].text  # drawn as usual
+        assert {s for _, s, _ in await _card_rows(app)} == {"sent"}
+        assert [m.kind for m in adapter.sent].count("ack") == 2
+    finally:
+        await app.stop()
