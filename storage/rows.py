@@ -116,6 +116,7 @@ def ticket_copy(t: Ticket) -> Ticket:
     copy.tags = list(t.tags)
     copy.sla_timers = dict(t.sla_timers)
     copy.events = []
+    copy.on_event = None  # a snapshot records nothing (and must not point back at its unit)
     return copy
 
 

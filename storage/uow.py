@@ -80,6 +80,7 @@ class SqlUnitOfWork:
             if not self.committed:
                 await self._conn.rollback()
         finally:
+            self.tickets.release()
             await self._conn.close()
 
     def collect_new_events(self) -> list[Event]:

@@ -3,6 +3,7 @@ falls back to smaller transactions, so every due ticket still fires, once."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,3 +85,27 @@ async def test_failed_batch_falls_back_to_smaller_transactions(db_url: str, tmp_
     assert batches == [TICKETS]
     for tid in range(1, TICKETS + 1):
         assert history[(tid, "sla_warned")] == 1 and history[(tid, "sla_breached")] == 1
+
+
+async def test_a_finished_unit_of_work_leaves_no_garbage_cycles(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Tickets a unit loaded are freed when it ends, not left for the cyclic collector: a
+    sweep loads hundreds, and cycles kept them (and their unit) alive into the collector's
+    older generations, whose passes then stalled the event loop."""
+    app, _ = await opened_app(db_url, tmp_path)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert await app.scheduler.sweep() == 2 * TICKETS
+        async with app.uow() as uow:
+            await uow.tickets.get(1)
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+        await app.stop()
+    assert "Ticket" not in left and "TicketRepository" not in left, Counter(left)
