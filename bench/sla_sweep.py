@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -237,6 +238,7 @@ async def run(
     await prepare(app, url, total, open_count, due)
     await reset_due(app, due, open_count)
     await vacuum(app, url)
+    gc.freeze()  # as `deskbot run` does once started (bot/cli.py)
 
     async def due_query() -> None:
         async with app.uow() as uow:
