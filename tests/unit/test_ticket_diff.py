@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,8 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.model import Ticket
+from bot.domain.refs import RefFormat
 from bot.domain.status import Priority, Status
-from storage.rows import changed_values, ticket_copy, ticket_values
+from storage import tables
+from storage.rows import changed_values, ticket_copy, ticket_from_row, ticket_values
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 TIMES = st.one_of(st.none(), st.integers(-3, 3).map(lambda h: T0 + timedelta(hours=h)))
@@ -64,3 +67,23 @@ def test_a_fired_breach_changes_only_its_timer_columns() -> None:
         "sla_timers": {"first_response:breach": None},
         "sla_next_at": None,
     }
+
+
+def _stored_row(ticket: Ticket) -> tuple[Any, ...]:
+    """The row a SELECT of (tickets.*, assignee name) returns for ``ticket``."""
+    values = {**ticket_values(ticket), "id": ticket.id, "version": ticket.version}
+    return (*(values[c.name] for c in tables.tickets.c), ticket.assignee_name)
+
+
+@given(st.fixed_dictionaries({}, optional=CHANGES))
+def test_a_loaded_ticket_equals_the_constructed_one(fields: dict[str, Any]) -> None:
+    """ticket_from_row fills the instance dict itself (for speed): it must set every field the
+    constructor sets, to the same values."""
+    ticket = Ticket(7, "T-7", "subject", 1, "console:c1", "console", T0, assignee_name="ann")
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = ticket.updated_at or ticket.created_at  # as stored
+    loaded = ticket_from_row(_stored_row(ticket), RefFormat())
+    assert loaded == ticket
+    assert loaded.ref == "T-7" and loaded.events == [] and loaded.on_event is None
+    assert set(vars(loaded)) == {f.name for f in dataclasses.fields(Ticket)}
