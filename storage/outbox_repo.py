@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, true, update
+from sqlalchemy import bindparam, delete, func, insert, literal_column, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
@@ -13,12 +13,11 @@ from storage.bulk import insert_many
 
 _IN_FLIGHT = ("queued", "sending")
 _OUTBOX_INSERT = insert(t.outbox)
+# Written out, not bound: only then may the planner use the partial index ix_outbox_failed.
+_IS_FAILED = t.outbox.c.status == literal_column("'failed'")
 _FAILED_COUNTS = (
     select(t.outbox.c.ticket_id, func.count().label("n"))
-    .where(
-        t.outbox.c.ticket_id.in_(bindparam("tids", expanding=True)),
-        t.outbox.c.status == "failed",
-    )
+    .where(t.outbox.c.ticket_id.in_(bindparam("tids", expanding=True)), _IS_FAILED)
     .group_by(t.outbox.c.ticket_id)
 )
 
@@ -138,12 +137,11 @@ class OutboxRepository:
             )
         )
 
-    async def for_ticket(
-        self, ticket_id: int, statuses: tuple[str, ...] = ("failed",)
-    ) -> list[Any]:
+    async def for_ticket(self, ticket_id: int) -> list[Any]:
+        """The ticket's failed deliveries, oldest first."""
         stmt = (
             select(t.outbox)
-            .where(t.outbox.c.ticket_id == ticket_id, t.outbox.c.status.in_(statuses))
+            .where(t.outbox.c.ticket_id == ticket_id, _IS_FAILED)
             .order_by(t.outbox.c.id)
         )
         return list((await self._conn.execute(stmt)).all())

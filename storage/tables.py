@@ -262,6 +262,9 @@ canned_answers = Table(
     Column("created_at", TS, nullable=False),
 )
 
+_FAILED = text("status = 'failed'")  # partial indexes of the outbox (migration 0009)
+_SENT = text("external_id IS NOT NULL")
+
 outbox = Table(
     "outbox",
     metadata,
@@ -285,9 +288,17 @@ outbox = Table(
     Column("external_id", String(400)),
     Index("ix_outbox_status_next", "status", "next_attempt_at", "id"),
     Index("ix_outbox_conversation", "conversation_key", "status", "id"),
-    Index("ix_outbox_ticket", "ticket_id", "status"),
+    # Partial (migration 0009): rows are written queued and without a platform id, so these
+    # cost nothing when a message is written. A ticket's failed deliveries (card, `show`):
+    Index("ix_outbox_failed", "ticket_id", sqlite_where=_FAILED, postgresql_where=_FAILED),
     # Email (migration 0005): a reply's In-Reply-To or a bounce names the Message-ID we sent.
-    Index("ix_outbox_platform_external", "platform", "external_id"),
+    Index(
+        "ix_outbox_platform_external",
+        "platform",
+        "external_id",
+        sqlite_where=_SENT,
+        postgresql_where=_SENT,
+    ),
     sqlite_autoincrement=True,
 )
 
