@@ -18,10 +18,18 @@ class SqliteDateTime(sqlite.DATETIME):
     def bind_processor(self, dialect: Any) -> Any:
         slow = super().bind_processor(dialect)
         real = datetime
+        # The last value bound and its text: a row's created_at and next_attempt_at, or a
+        # batch's history rows, are the same instant (one object) several times in a row.
+        # Identity, not equality: equal instants in other zones have other field values.
+        last: list[tuple[Any, str]] = [(None, "")]
 
         def process(value: Any) -> Any:
             if type(value) is real and value.year >= 1000:
-                return value.isoformat(" ", "microseconds")[:26]
+                seen, text = last[0]
+                if value is not seen:
+                    text = value.isoformat(" ", "microseconds")[:26]
+                    last[0] = (value, text)
+                return text
             return slow(value) if slow else value
 
         return process

@@ -30,6 +30,22 @@ def test_sqlite_timestamp_text_is_unchanged(value: datetime, tz: timezone | None
     assert FAST(value) == STOCK(value)
 
 
+@given(
+    st.lists(
+        st.sampled_from(
+            [datetime(2026, 3, 2, 9, 0, tzinfo=UTC), datetime(2026, 3, 2, 11, 0, tzinfo=UTC)]
+            + [datetime(2026, 3, 2, 11, 0, tzinfo=timezone(timedelta(hours=2)))] * 2
+        ),
+        max_size=8,
+    )
+)
+def test_a_repeated_timestamp_binds_to_its_own_text(values: list[datetime]) -> None:
+    """The bind remembers the last value it wrote (by identity): equal instants in other zones,
+    or the same object bound again after others, still get their own text."""
+    bind = SqliteDateTime(timezone=True).bind_processor(DIALECT)
+    assert [bind(v) for v in values] == [STOCK(v) for v in values]
+
+
 @given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)))
 def test_sqlite_timestamps_read_back_as_utc(value: datetime) -> None:
     text = FAST(value)
