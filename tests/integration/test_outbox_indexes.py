@@ -1,0 +1,78 @@
+"""The outbox's by-ticket and by-platform-id lookups use their partial indexes (migration 0009)
+on SQLite and PostgreSQL, and find what they should: a queued row is in neither index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.model import Ticket
+from storage import outbox_repo
+from storage import tables as t
+from storage.engine import create_engine
+from storage.migrate import migrate
+from storage.rows import ticket_values
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def _plan(conn: AsyncConnection, stmt: object) -> str:
+    compiled = stmt.compile(  # type: ignore[attr-defined]
+        dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+    )
+    sql = str(compiled)
+    if conn.dialect.name == "sqlite":
+        rows = (await conn.execute(text("EXPLAIN QUERY PLAN " + sql))).all()
+    else:
+        await conn.execute(text("SET LOCAL enable_seqscan = off"))
+        rows = (await conn.execute(text("EXPLAIN " + sql))).all()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
+async def test_failed_and_sent_lookups_use_the_partial_indexes(db_url: str) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    try:
+        async with engine.connect() as conn:
+            await conn.begin()
+            await conn.execute(t.customers.insert().values(id=1, name="c", created_at=NOW))
+            ticket = Ticket(1, "T-1", "s", 1, "console:c1", "console", NOW)
+            await conn.execute(t.tickets.insert().values(id=1, version=1, **ticket_values(ticket)))
+            repo = outbox_repo.OutboxRepository(conn)
+            for status, external in (("queued", None), ("failed", None), ("sent", "<m@x>")):
+                repo.add(
+                    ticket_id=1,
+                    platform="email",
+                    audience="customer",
+                    kind="reply",
+                    conversation_key="email:c1",
+                    text="hi",
+                    payload=None,
+                    status=status,
+                    attempts=0,
+                    next_attempt_at=NOW,
+                    created_at=NOW,
+                    external_id=external,
+                    recipient=None,
+                    edit_key=None,
+                )
+            await repo.flush()
+            assert [r.status for r in await repo.for_ticket(1)] == ["failed"]
+            assert await repo.failed_counts([1]) == {1: 1}
+            assert [r.status for r in await repo.by_external("email", ["<m@x>"])] == ["sent"]
+            # the one other index a failed-row lookup could use (status first); dropped inside
+            # this transaction, which is rolled back, so the plan shows whether ours is usable
+            await conn.execute(text("DROP INDEX ix_outbox_status_next"))
+            failed = outbox_repo._FAILED_COUNTS.params(tids=[1, 2])
+            assert "ix_outbox_failed" in await _plan(conn, failed)
+            sent = (
+                select(t.outbox)
+                .where(t.outbox.c.platform == "email")
+                .where(t.outbox.c.external_id.in_(["<m@x>"]))
+            )
+            assert "ix_outbox_platform_external" in await _plan(conn, sent)
+            await conn.rollback()
+    finally:
+        await engine.dispose()
