@@ -142,14 +142,18 @@ tickets = Table(
     Column("paused_secs", Integer),
     Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_tickets_conversation", "conversation_key", "id"),
-    Index("ix_tickets_status_claim", "status", "claim_expires_at"),
-    Index("ix_tickets_status_warn", "status", "warn_at"),
-    Index("ix_tickets_status_frd", "status", "first_response_due"),
-    Index("ix_tickets_status_nrd", "status", "next_response_due"),
-    Index("ix_tickets_status_resd", "status", "resolution_due"),
-    Index("ix_tickets_status_remind", "status", "remind_at"),
-    Index("ix_tickets_status_autoclose", "status", "auto_close_at"),
-    Index("ix_tickets_status_slanext", "status", "sla_next_at"),
+    # The scheduler's timers (storage/timers_repo.py), each holding only the tickets whose
+    # timer is set (migration 0010): the queries compare the column, so they can use them.
+    *(
+        Index(f"ix_tickets_status_{name}", "status", column, sqlite_where=w, postgresql_where=w)
+        for name, column in (
+            ("claim", "claim_expires_at"),
+            ("remind", "remind_at"),
+            ("autoclose", "auto_close_at"),
+            ("slanext", "sla_next_at"),
+        )
+        for w in [text(f"{column} IS NOT NULL")]
+    ),
     Index("ix_tickets_assignee_status", "assignee_id", "status"),
     Index("ix_tickets_customer", "customer_id", "id"),
     Index("ix_tickets_queue_status", "queue", "status"),

@@ -1,5 +1,6 @@
-"""The outbox's by-ticket and by-platform-id lookups use their partial indexes (migration 0009)
-on SQLite and PostgreSQL, and find what they should: a queued row is in neither index."""
+"""Queries served by partial indexes can use them, on SQLite and PostgreSQL: the outbox by ticket
+and by platform id (migration 0009; a queued row is in neither index, and the lookups still find
+what they should), the scheduler's timers (migration 0010)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import Ticket
-from storage import outbox_repo
+from storage import outbox_repo, timers_repo
 from storage import tables as t
 from storage.engine import create_engine
 from storage.migrate import migrate
@@ -73,6 +74,32 @@ async def test_failed_and_sent_lookups_use_the_partial_indexes(db_url: str) -> N
                 .where(t.outbox.c.external_id.in_(["<m@x>"]))
             )
             assert "ix_outbox_platform_external" in await _plan(conn, sent)
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_scheduler_queries_use_the_partial_timer_indexes(db_url: str) -> None:
+    """The due and next-due queries read each timer through its (status, column) index, which
+    holds only tickets whose timer is set (migration 0010)."""
+    engine = create_engine(db_url)
+    await migrate(engine)
+    try:
+        async with engine.connect() as conn:
+            await conn.begin()
+            if conn.dialect.name == "sqlite":
+                query = "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'tickets'"
+            else:
+                query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tickets'"
+            defs = dict((await conn.execute(text(query))).tuples().all())
+            for name in ("claim", "slanext", "remind", "autoclose"):
+                assert "IS NOT NULL" in defs[f"ix_tickets_status_{name}"]
+            assert not {"ix_tickets_status_warn", "ix_tickets_status_frd"} & set(defs)
+            due = timers_repo._DUE.params(now=NOW)
+            for stmt in (due, timers_repo._NEXT):
+                plan = await _plan(conn, stmt)
+                for name in ("claim", "slanext", "remind", "autoclose"):
+                    assert f"ix_tickets_status_{name}" in plan, plan
             await conn.rollback()
     finally:
         await engine.dispose()
