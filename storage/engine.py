@@ -44,6 +44,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # No rollback when a connection goes back to the pool: SQLAlchemy already ends every
+    # transaction it began (close() rolls back one left open), so the pool's own rollback was
+    # a thread hop per unit of work that never had anything to undo.
+    kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -68,6 +72,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # sent with the transaction's first statement, in the same thread hop
+        sqlite_hop.defer_begin(conn.connection.driver_connection)
 
     return engine

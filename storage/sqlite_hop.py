@@ -8,6 +8,10 @@ an inbound message's fixed cost. This cursor does the four steps in one function
 connection's thread. It relies on aiosqlite's `_execute` (queue a function for its thread) and
 `_conn` (the sqlite3 connection), both stable across aiosqlite 0.17–0.22; the tests pin the
 behaviour (rows, rowcount, lastrowid, errors) on the real driver.
+
+A transaction's `BEGIN IMMEDIATE` rides along in the hop of its first statement
+(`defer_begin`), and a commit or rollback of a transaction that ran no statement makes no
+hop: every unit of work saves one hop that way (~0.15 ms of its fixed ~2.9 ms).
 """
 
 from __future__ import annotations
@@ -21,10 +25,16 @@ from sqlalchemy.dialects.sqlite import aiosqlite as dialect_module
 _Base = dialect_module.AsyncAdapt_aiosqlite_cursor
 
 
+_BEGIN = "_deskbot_begin"  # attribute on the aiosqlite connection: BEGIN still to be sent
+
+
 def _run(
-    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool
+    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: bool = False
 ) -> tuple[Any, list[Any], int | None, int]:
-    """On the connection's thread: the whole statement, returning what the cursor exposes."""
+    """On the connection's thread: the whole statement (after the transaction's deferred
+    BEGIN, if it is the first), returning what the cursor exposes."""
+    if begin:
+        conn.execute("BEGIN IMMEDIATE")
     cursor = conn.cursor()
     try:
         if many:
@@ -48,8 +58,9 @@ class OneHopCursor(_Base):
     def _hop(self, operation: str, parameters: Any, many: bool) -> None:
         try:
             aio = self._connection
+            begin = _take_begin(aio)
             description, rows, lastrowid, rowcount = self.await_(
-                aio._execute(_run, aio._conn, operation, parameters, many)
+                aio._execute(_run, aio._conn, operation, parameters, many, begin)
             )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
@@ -68,12 +79,59 @@ class OneHopCursor(_Base):
         self._hop(operation, seq_of_parameters, True)
 
 
+def _take_begin(aio: Any) -> bool:
+    """Whether a deferred BEGIN is pending on this connection; it is then no longer."""
+    if aio.__dict__.get(_BEGIN):
+        aio.__dict__[_BEGIN] = False
+        return True
+    return False
+
+
+def defer_begin(driver_connection: Any) -> None:
+    """Send `BEGIN IMMEDIATE` with the next statement on this connection (the engine's
+    "begin" event), instead of in a hop of its own."""
+    driver_connection.__dict__[_BEGIN] = True
+
+
+def _flush_begin(adapter: Any) -> None:
+    """Send a pending BEGIN now (before anything that does not go through `_hop`)."""
+    aio = adapter._connection
+    if _take_begin(aio):
+        adapter.await_(aio._execute(aio._conn.execute, "BEGIN IMMEDIATE"))
+
+
+_Connection = dialect_module.AsyncAdapt_aiosqlite_connection
+_stock_commit = _Connection.commit
+_stock_rollback = _Connection.rollback
+_stock_execute = _Connection.execute
+
+
 def _cursor(self: Any, server_side: bool = False) -> Any:
     if server_side:
+        _flush_begin(self)
         return dialect_module.AsyncAdapt_aiosqlite_ss_cursor(self)
     return OneHopCursor(self)
 
 
+def _commit(self: Any) -> None:
+    if not _take_begin(self._connection):  # a transaction that ran nothing has nothing to end
+        _stock_commit(self)
+
+
+def _rollback(self: Any) -> None:
+    if not _take_begin(self._connection):
+        _stock_rollback(self)
+
+
+def _execute(self: Any, *args: Any, **kw: Any) -> Any:
+    _flush_begin(self)
+    return _stock_execute(self, *args, **kw)
+
+
 def install() -> None:
-    """Make SQLAlchemy's aiosqlite connections hand out the one-hop cursor (idempotent)."""
-    dialect_module.AsyncAdapt_aiosqlite_connection.cursor = _cursor  # type: ignore[method-assign]
+    """Make SQLAlchemy's aiosqlite connections hand out the one-hop cursor and take a
+    deferred BEGIN (idempotent)."""
+    _Connection.cursor = _cursor  # type: ignore[method-assign]
+    _Connection.commit = _commit  # type: ignore[method-assign]
+    _Connection.rollback = _rollback  # type: ignore[method-assign]
+    _Connection.execute = _execute  # type: ignore[method-assign]

@@ -1,8 +1,11 @@
-"""The one-hop SQLite cursor behaves like SQLAlchemy's own: rows, counts, ids and errors."""
+"""The one-hop SQLite cursor behaves like SQLAlchemy's own: rows, counts, ids and errors; a
+transaction's BEGIN rides with its first statement and still takes the write lock."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -32,5 +35,57 @@ async def test_rows_rowcount_lastrowid_and_errors(tmp_path: Path) -> None:
             assert (await conn.execute(text("SELECT v FROM t WHERE id = 9"))).first() is None
             with pytest.raises(IntegrityError):
                 await conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
+    finally:
+        await engine.dispose()
+
+
+async def _hops(conn: Any) -> list[Any]:
+    """Record the functions this connection sends to aiosqlite's thread from now on."""
+    aio = (await conn.get_raw_connection()).driver_connection
+    sent: list[Any] = []
+    real = aio._execute
+
+    async def counting(fn: Any, *args: Any, **kw: Any) -> Any:
+        sent.append(args[0] if args and isinstance(args[0], str) else fn)
+        return await real(fn, *args, **kw)
+
+    aio._execute = counting
+    return sent
+
+
+async def test_begin_rides_with_the_first_statement_and_still_takes_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    """BEGIN IMMEDIATE goes in the hop of the transaction's first statement: one hop fewer per
+    unit of work, and the write lock is still held from that statement until commit."""
+    path = tmp_path / "begin.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v TEXT)"))
+        async with engine.connect() as conn:
+            sent = await _hops(conn)
+            await conn.begin()
+            await conn.execute(text("SELECT count(*) FROM t"))  # a read first, as a unit does
+            assert len(sent) == 1  # BEGIN and the SELECT together
+            other = sqlite3.connect(path, timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")  # the first statement took the write lock
+            await conn.execute(text("INSERT INTO t VALUES ('a')"))
+            await conn.commit()
+            other.execute("BEGIN IMMEDIATE")  # free again after commit
+            other.rollback()
+            other.close()
+            sent.clear()
+            await conn.begin()
+            await conn.rollback()  # nothing ran: nothing to send
+            assert sent == []
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT v FROM t"))).scalar_one() == "a"
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw.in_transaction  # the autobegun transaction of this SELECT
+        async with engine.connect() as conn:  # given back to the pool with nothing open
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert not raw.in_transaction
     finally:
         await engine.dispose()
