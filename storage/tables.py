@@ -96,6 +96,15 @@ queues = Table(
     Column("active", Boolean, nullable=False, server_default=text("true")),
 )
 
+
+def _timer_index(name: str, column: str) -> Index:
+    """`(status, column)` over the tickets whose timer `column` is set (migration 0010)."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(
+        f"ix_tickets_status_{name}", "status", column, sqlite_where=where, postgresql_where=where
+    )
+
+
 tickets = Table(
     "tickets",
     metadata,
@@ -144,16 +153,10 @@ tickets = Table(
     Index("ix_tickets_conversation", "conversation_key", "id"),
     # The scheduler's timers (storage/timers_repo.py), each holding only the tickets whose
     # timer is set (migration 0010): the queries compare the column, so they can use them.
-    *(
-        Index(f"ix_tickets_status_{name}", "status", column, sqlite_where=w, postgresql_where=w)
-        for name, column in (
-            ("claim", "claim_expires_at"),
-            ("remind", "remind_at"),
-            ("autoclose", "auto_close_at"),
-            ("slanext", "sla_next_at"),
-        )
-        for w in [text(f"{column} IS NOT NULL")]
-    ),
+    _timer_index("claim", "claim_expires_at"),
+    _timer_index("remind", "remind_at"),
+    _timer_index("autoclose", "auto_close_at"),
+    _timer_index("slanext", "sla_next_at"),
     Index("ix_tickets_assignee_status", "assignee_id", "status"),
     Index("ix_tickets_customer", "customer_id", "id"),
     Index("ix_tickets_queue_status", "queue", "status"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import Ticket
@@ -20,15 +21,20 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 async def _plan(conn: AsyncConnection, stmt: object) -> str:
+    """The plan of ``stmt`` with its values bound as parameters, as the application runs it
+    (a partial index is only usable if the query implies its condition for any value)."""
+    pg = conn.dialect.name == "postgresql"
+    dialect = postgresql.dialect(paramstyle="named") if pg else sqlite.dialect(paramstyle="named")
     compiled = stmt.compile(  # type: ignore[attr-defined]
-        dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
     )
-    sql = str(compiled)
+    sql, params = str(compiled), compiled.params
     if conn.dialect.name == "sqlite":
-        rows = (await conn.execute(text("EXPLAIN QUERY PLAN " + sql))).all()
+        rows = (await conn.execute(text("EXPLAIN QUERY PLAN " + sql), params)).all()
     else:
         await conn.execute(text("SET LOCAL enable_seqscan = off"))
-        rows = (await conn.execute(text("EXPLAIN " + sql))).all()
+        await conn.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        rows = (await conn.execute(text("EXPLAIN " + sql), params)).all()
     return "\n".join(str(r[-1]) for r in rows)
 
 
