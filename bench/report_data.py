@@ -33,6 +33,7 @@ TICKET_COLS = (
     "origin", "conversation_key", "created_at", "updated_at", "first_response_at",
     "resolved_at", "closed_at", "sla_policy", "first_response_due", "first_response_secs",
     "resolution_secs", "version", "first_response_wall_secs", "resolution_wall_secs",
+    "sla_due_at",
 )  # fmt: skip
 MESSAGE_COLS = (
     "ticket_id", "platform", "external_id", "author_kind", "author_id", "author_name",
@@ -101,6 +102,7 @@ def out_ticket(rng: random.Random, out: Chunk, tid: int, created: datetime, mpt:
         closed or resolved or fr_at or created, fr_at, resolved, closed, policy, fr_due,
         int(fr_delay * 0.7) if fr_at else None, int(res_delay * 0.6) if resolved else None, 1,
         wall_seconds(fr_at, created), wall_seconds(resolved, created),
+        fr_due,  # sla_due_at: only "new" tickets have a due time, and their clock runs
     ))  # fmt: skip
     out.tags.extend((tid, tag, created) for tag in tags)
     out.history.append((tid, created, "customer", "opened", None, "new"))

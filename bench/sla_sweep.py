@@ -4,6 +4,7 @@ Loads the tickets once (SQLite: stdlib sqlite3 executemany; PostgreSQL: COPY) an
 database between runs (SQLite under bench/.data/). Then prints:
 
 * the "what is due" query (and the "next due" query) alone, median and p95, plus their plans;
+  and "breaching soon" (App Home, `list due:1h`: due within the hour or breached, LIMIT 20);
 * a full sweep that fires the 500 due SLA breaches (history, notices, card edits, which the
   dispatcher draws when it sends them: bench/sla_dispatch.py), median over rounds; the due
   tickets are reset between rounds; then sweeps firing only 50 and 100 of them (``--fire``),
@@ -47,10 +48,11 @@ from storage.migrate import migrate
 DATA = Path(__file__).resolve().parent / ".data"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CREATED = NOW - timedelta(days=30)
+HOUR = timedelta(hours=1)
 COLUMNS = (
     "id", "subject", "status", "priority", "queue", "customer_id", "tags", "origin",
     "conversation_key", "created_at", "updated_at", "first_response_due", "resolution_due",
-    "sla_next_at", "sla_timers", "claim_expires_at", "paused_secs", "version",
+    "sla_next_at", "sla_timers", "claim_expires_at", "paused_secs", "version", "sla_due_at",
 )  # fmt: skip
 
 
@@ -73,6 +75,7 @@ def ticket_row(i: int, open_count: int, due_set: set[int]) -> tuple[Any, ...]:
         i, f"ticket {i}", "open" if is_open else "closed", "normal", "general", 1, [], "bench",
         f"bench:c{i}:", CREATED, CREATED, at, at + timedelta(hours=4), at if is_open else None,
         timers, NOW + timedelta(hours=1) if is_open and i % 5 == 0 else None, 0, 1,
+        at if is_open else None,
     )  # fmt: skip
 
 
@@ -157,6 +160,7 @@ async def reset_due(app: App, due: list[int], open_count: int, fire: int | None 
                 sla_next_at=at,
                 warn_at=None,
                 first_response_due=at,
+                sla_due_at=at,
                 sla_timers={"first_response:breach": at.isoformat()},
                 version=1,
             )
@@ -165,13 +169,13 @@ async def reset_due(app: App, due: list[int], open_count: int, fire: int | None 
             await conn.execute(
                 t.tickets.update()
                 .where(t.tickets.c.id.in_(due[fire:]))
-                .values(sla_next_at=later, first_response_due=later, sla_timers={
+                .values(sla_next_at=later, first_response_due=later, sla_due_at=later, sla_timers={
                     "first_response:breach": later.isoformat()})
             )  # fmt: skip
         await conn.execute(
             t.tickets.update()
             .where(t.tickets.c.id > open_count, t.tickets.c.status == "open")
-            .values(status="closed", sla_next_at=None, claim_expires_at=None)
+            .values(status="closed", sla_next_at=None, sla_due_at=None, claim_expires_at=None)
         )
 
 
@@ -194,7 +198,7 @@ async def open_more(app: App, open_count: int, new_count: int) -> None:
         await conn.execute(
             t.tickets.update()
             .where(t.tickets.c.id > open_count, t.tickets.c.id <= new_count)
-            .values(status="open", sla_next_at=NOW + timedelta(hours=2))
+            .values(status="open", sla_next_at=NOW + timedelta(hours=2), sla_due_at=NOW + 2 * HOUR)
         )
 
 
@@ -249,8 +253,15 @@ async def run(
         async with app.uow() as uow:
             await uow.tickets.next_due_time()
 
+    async def breaching_soon() -> None:
+        # App Home and `list due:1h`: running tickets due within the hour or breached
+        async with app.uow() as uow:
+            found = await uow.tickets.due_before(NOW + timedelta(hours=1))
+        assert len(found) == 20, len(found)
+
     q50, q95 = await timed(due_query, rounds * 5)
     n50, n95 = await timed(next_query, rounds * 5)
+    b50, b95 = await timed(breaching_soon, rounds * 5)
     await explain(app)
 
     sweeps = []
@@ -277,6 +288,7 @@ async def run(
     print(f"database: {db}  tickets: {total:,}  open: {open_count:,}  due: {due_count}")
     print(f"due query:  median {q50:.2f} ms  p95 {q95:.2f} ms  (LIMIT {timers_repo.DUE_LIMIT})")
     print(f"next query: median {n50:.2f} ms  p95 {n95:.2f} ms")
+    print(f"breaching soon (App Home, LIMIT 20): median {b50:.2f} ms  p95 {b95:.2f} ms")
     print(f"sweep with nothing due: median {empty50:.2f} ms")
     print(
         f"sweep firing {due_count} breaches: median {statistics.median(sweeps):.0f} ms "

@@ -149,6 +149,9 @@ tickets = Table(
     Column("sla_next_at", TS),
     Column("sla_timers", JSON),
     Column("paused_secs", Integer),
+    # the earliest due time of a ticket whose clock runs, breached ones included (migration
+    # 0011): "breaching soon" (`list due:1h`, App Home) is one range of its partial index
+    Column("sla_due_at", TS),
     Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_tickets_conversation", "conversation_key", "id"),
     # The scheduler's timers (storage/timers_repo.py), each holding only the tickets whose
@@ -157,6 +160,12 @@ tickets = Table(
     _timer_index("remind", "remind_at"),
     _timer_index("autoclose", "auto_close_at"),
     _timer_index("slanext", "sla_next_at"),
+    Index(
+        "ix_tickets_sla_due",
+        "sla_due_at",
+        sqlite_where=text("sla_due_at IS NOT NULL"),
+        postgresql_where=text("sla_due_at IS NOT NULL"),
+    ),
     Index("ix_tickets_assignee_status", "assignee_id", "status"),
     Index("ix_tickets_customer", "customer_id", "id"),
     Index("ix_tickets_queue_status", "queue", "status"),

@@ -94,6 +94,7 @@ class Ticket:
     first_response_secs: int | None = None
     resolution_secs: int | None = None
     sla_next_at: datetime | None = None
+    sla_due_at: datetime | None = None
     sla_timers: dict[str, datetime | None] = field(default_factory=dict)
     paused_secs: int = 0
     version: int = 1

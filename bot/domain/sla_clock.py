@@ -4,7 +4,8 @@ Each target (first response, next response, resolution) has a due time column an
 ``ticket.sla_timers``: ``"<target>:warn"``, ``"<target>:breach"`` and, after a breach,
 ``"<target>:esc:<step>"``. A fired alarm stays in the map with the value None, so it never
 fires again and the card can say "breached"; meeting a target removes its alarms. The earliest
-live alarm of a running ticket is ``sla_next_at``, the one column the scheduler asks about.
+live alarm of a running ticket is ``sla_next_at``, the one column the scheduler asks about;
+its earliest due time is ``sla_due_at``, the one column "breaching soon" asks about.
 """
 
 from __future__ import annotations
@@ -150,10 +151,13 @@ def schedule_escalation(
 
 
 def refresh(ticket: Ticket) -> None:
-    """Recompute the indexed columns from the alarms: sla_next_at and warn_at."""
+    """Recompute the indexed columns: sla_next_at and warn_at from the alarms, sla_due_at (the
+    earliest due time, breached ones included: "breaching soon") from the due times."""
     if ticket.status not in RUNNING or ticket.paused_at is not None:
-        ticket.sla_next_at = ticket.warn_at = None
+        ticket.sla_next_at = ticket.warn_at = ticket.sla_due_at = None
         return
+    earliest = earliest_due(ticket)
+    ticket.sla_due_at = earliest[1] if earliest is not None else None
     nxt = warn = None  # one pass: a sweep refreshes every fired ticket several times
     for key, at in ticket.sla_timers.items():
         if at is None:

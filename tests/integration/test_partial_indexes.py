@@ -1,6 +1,6 @@
 """Queries served by partial indexes can use them, on SQLite and PostgreSQL: the outbox by ticket
 and by platform id (migration 0009; a queued row is in neither index, and the lookups still find
-what they should), the scheduler's timers (migration 0010)."""
+what they should), the scheduler's timers (migration 0010), "breaching soon" (migration 0011)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import Ticket
-from storage import outbox_repo, timers_repo
+from storage import due_query, outbox_repo, timers_repo
 from storage import tables as t
 from storage.engine import create_engine
 from storage.migrate import migrate
@@ -106,6 +106,36 @@ async def test_the_scheduler_queries_use_the_partial_timer_indexes(db_url: str) 
                 plan = await _plan(conn, stmt)
                 for name in ("claim", "slanext", "remind", "autoclose"):
                     assert f"ix_tickets_status_{name}" in plan, plan
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_breaching_soon_reads_one_range_of_the_sla_due_index(db_url: str) -> None:
+    """`list due:1h` and App Home: one range of the partial `sla_due_at` index, queue filter or
+    not (migration 0011), instead of a scan of every ticket."""
+    engine = create_engine(db_url)
+    await migrate(engine)
+    try:
+        async with engine.connect() as conn:
+            await conn.begin()
+            captured: list[object] = []
+
+            class Spy:
+                dialect = conn.dialect
+
+                async def execute(self, stmt: object) -> object:
+                    captured.append(stmt)
+                    return await conn.execute(stmt)  # type: ignore[arg-type]
+
+            for queues in ((), ("billing",)):
+                assert await due_query.due_ticket_ids(Spy(), NOW, queues) == []  # type: ignore[arg-type]
+            # on empty tables the planner may as well filter the queue index; dropped inside
+            # this transaction (rolled back), the plan shows whether ours is usable
+            await conn.execute(text("DROP INDEX ix_tickets_queue_status"))
+            for stmt in captured:
+                plan = await _plan(conn, stmt)
+                assert "ix_tickets_sla_due" in plan, plan
             await conn.rollback()
     finally:
         await engine.dispose()

@@ -181,3 +181,24 @@ def test_example_settings_file_builds() -> None:
     assert cfg.calendar_for(cfg.policies[0], "billing").name == "always"
     assert cfg.calendar_for(cfg.policies[1], "billing").name == "office"
     assert cfg.queue("billing").leads == ("lee",)
+
+
+def test_sla_due_at_is_the_earliest_due_time_while_the_clock_runs() -> None:
+    """The column "breaching soon" reads: the earliest target, breached ones kept, none while
+    paused or once the ticket stops running."""
+    t = ticket()
+    clock.start_target(t, "first_response", POLICY, OFFICE, START)
+    clock.start_target(t, "resolution", POLICY, OFFICE, START)
+    assert t.sla_due_at == t.first_response_due == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    for key in ("first_response:warn", "first_response:breach"):
+        clock.mark_fired(t, key)
+    assert t.sla_due_at == t.first_response_due  # breached: still "due", now overdue
+    clock.pause(t, START + timedelta(hours=3))
+    assert t.sla_due_at is None
+    clock.resume(t, OFFICE, START + timedelta(hours=4))
+    assert t.sla_due_at == t.first_response_due
+    clock.clear_target(t, "first_response")  # answered: resolution is what is due next
+    assert t.sla_due_at == t.resolution_due is not None
+    t.status = Status.RESOLVED
+    clock.refresh(t)
+    assert t.sla_due_at is None

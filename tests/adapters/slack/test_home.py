@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 
+from bot.domain import sla_clock as clock
+from bot.domain.status import Status
 from storage import tables as t
 from tests.adapters.slack.conftest import ALICE, BOB, SlackEnv, running
 
@@ -23,12 +26,17 @@ def home_sections(env: SlackEnv, user: str) -> dict[str, str]:
     return out
 
 
-async def set_due(env: SlackEnv, ticket_id: int, **values: object) -> None:
+async def set_due(env: SlackEnv, ticket_id: int, **values: Any) -> None:
+    """Give a ticket these due times (the others cleared), status or queue, the way the SLA
+    clock keeps them: `sla_due_at`, which "breaching soon" reads, follows (sla_clock.refresh)."""
     cleared = {"first_response_due": None, "next_response_due": None, "resolution_due": None}
-    async with env.app.engine.begin() as conn:
-        await conn.execute(
-            update(t.tickets).where(t.tickets.c.id == ticket_id).values({**cleared, **values})
-        )
+    async with env.app.uow() as uow:
+        ticket = await uow.tickets.get(ticket_id)
+        assert ticket is not None
+        for name, value in {**cleared, **values}.items():
+            setattr(ticket, name, Status(value) if name == "status" else value)
+        clock.refresh(ticket)
+        await uow.commit()
 
 
 async def test_breaching_soon_lists_my_queues_soonest_first(db_url: str) -> None:
