@@ -4,7 +4,8 @@ Every inbound message ends in half a dozen rows, written at commit. On SQLite SQ
 executemany compiles parameters row by row (`construct_params` per row), which cost more than
 SQLite's own insert; here the statement is compiled once per column set and each row becomes
 a tuple through the columns' own bind processors (so the stored text is exactly what
-SQLAlchemy writes), handed to the driver's executemany. On PostgreSQL asyncpg's executemany
+SQLAlchemy writes), handed to the driver's executemany, sent with the transaction's next statement
+(storage/sqlite_hop.py `defer_many`: usually the COMMIT). On PostgreSQL asyncpg's executemany
 still runs the statement once per row on the server: from UNNEST_FROM rows on, the rows go as
 one array per column in a single `INSERT … SELECT FROM unnest(…)` (`UPDATE … FROM unnest(…)`).
 """
@@ -16,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import sqlite_hop
 
 Processor = Callable[[Any], Any] | None
 _PLANS: dict[tuple[int, str, tuple[str, ...]], tuple[str, tuple[Processor, ...]] | None] = {}
@@ -44,7 +47,12 @@ async def insert_many(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
             for i, process in converted:
                 values[i] = process(values[i])
             params.append(tuple(values))
-        await conn.exec_driver_sql(sql, params)
+        sync = conn.sync_connection
+        if sync is not None and sync.in_transaction():
+            # nobody reads an INSERT's result here: it rides in the next hop (the COMMIT's)
+            sqlite_hop.defer_many(sync.connection.driver_connection, sql, params)
+        else:
+            await conn.exec_driver_sql(sql, params)
 
 
 UNNEST_FROM = 8  # rows from which one INSERT … SELECT FROM unnest(arrays) beats executemany

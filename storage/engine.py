@@ -44,10 +44,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # No rollback when a connection goes back to the pool: SQLAlchemy already ends every
-    # transaction it began (close() rolls back one left open), so the pool's own rollback was
-    # a thread hop per unit of work that never had anything to undo.
-    kwargs.setdefault("pool_reset_on_return", None)
+    # The pool's rollback when a connection goes back costs no thread hop unless a
+    # transaction is open (storage/sqlite_hop.py), as after a failed COMMIT it can be.
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -13,6 +13,12 @@ A transaction's `BEGIN IMMEDIATE` rides along in the hop of its first statement
 (`defer_begin`), and a commit or rollback of a transaction that ran no statement makes no
 hop: one hop (~0.15 ms) fewer per unit of work, whose fixed cost is ~2.9 ms on the ingest
 path (storage/engine.py saves one more: no pool reset on return).
+
+Bulk INSERTs whose result nobody reads (`defer_many`: the write-behind buffers at commit) ride
+in the next hop too, in order, ahead of that hop's own statement: usually the COMMIT. A unit of
+work's half a dozen INSERTs and its COMMIT are then one hop. An error in one of them is raised
+by that hop (SQLAlchemy's error type, as for any statement), so the commit fails as before;
+a rollback drops what was not sent.
 """
 
 from __future__ import annotations
@@ -27,15 +33,30 @@ _Base = dialect_module.AsyncAdapt_aiosqlite_cursor
 
 
 _BEGIN = "_deskbot_begin"  # attribute on the aiosqlite connection: BEGIN still to be sent
+_PENDING = "_deskbot_pending"  # and the deferred writes still to be sent: [(sql, rows)]
+
+Pending = list[tuple[str, list[Any]]]
+
+
+def _send(conn: sqlite3.Connection, begin: bool, pending: Pending | None) -> None:
+    """On the connection's thread: what is owed before the next statement."""
+    if begin:
+        conn.execute("BEGIN IMMEDIATE")
+    for sql, rows in pending or ():
+        conn.executemany(sql, rows)
 
 
 def _run(
-    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: bool = False
+    conn: sqlite3.Connection,
+    operation: str,
+    parameters: Any,
+    many: bool,
+    begin: bool = False,
+    pending: Pending | None = None,
 ) -> tuple[Any, list[Any], int | None, int]:
     """On the connection's thread: the whole statement (after the transaction's deferred
-    BEGIN, if it is the first), returning what the cursor exposes."""
-    if begin:
-        conn.execute("BEGIN IMMEDIATE")
+    BEGIN and writes, if any), returning what the cursor exposes."""
+    _send(conn, begin, pending)
     cursor = conn.cursor()
     try:
         if many:
@@ -59,9 +80,9 @@ class OneHopCursor(_Base):
     def _hop(self, operation: str, parameters: Any, many: bool) -> None:
         try:
             aio = self._connection
-            begin = _take_begin(aio)
+            begin, pending = _take_begin(aio), _take_pending(aio)
             description, rows, lastrowid, rowcount = self.await_(
-                aio._execute(_run, aio._conn, operation, parameters, many, begin)
+                aio._execute(_run, aio._conn, operation, parameters, many, begin, pending)
             )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
@@ -88,6 +109,24 @@ def _take_begin(aio: Any) -> bool:
     return False
 
 
+def _take_pending(aio: Any) -> Pending | None:
+    pending: Pending | None = aio.__dict__.get(_PENDING)
+    if pending:
+        aio.__dict__[_PENDING] = None
+    return pending or None
+
+
+def defer_many(driver_connection: Any, sql: str, rows: list[Any]) -> None:
+    """Run `executemany(sql, rows)` in this connection's next hop, before its statement.
+
+    For writes whose rowcount and lastrowid nobody reads, inside a transaction that has begun
+    (SQLAlchemy's "begin" event has run: the rows must not land in autocommit)."""
+    pending = driver_connection.__dict__.get(_PENDING)
+    if pending is None:
+        pending = driver_connection.__dict__[_PENDING] = []
+    pending.append((sql, rows))
+
+
 def defer_begin(driver_connection: Any) -> None:
     """Send `BEGIN IMMEDIATE` with the next statement on this connection (the engine's
     "begin" event), instead of in a hop of its own."""
@@ -95,20 +134,34 @@ def defer_begin(driver_connection: Any) -> None:
 
 
 def _flush_begin(adapter: Any) -> None:
-    """Send a pending BEGIN now (before anything that does not go through `_hop`)."""
+    """Send a pending BEGIN and deferred writes now (before anything that does not go
+    through `_hop`)."""
     aio = adapter._connection
-    if _take_begin(aio):
+    begin, pending = _take_begin(aio), _take_pending(aio)
+    if begin or pending:
         try:
-            adapter.await_(aio._execute(aio._conn.execute, "BEGIN IMMEDIATE"))
+            adapter.await_(aio._execute(_send, aio._conn, begin, pending))
         except Exception as error:  # as the cursor does: the driver's error, SQLAlchemy's type
             adapter._handle_exception(error)
             raise  # pragma: no cover - _handle_exception always raises
 
 
 _Connection = dialect_module.AsyncAdapt_aiosqlite_connection
-_stock_commit = _Connection.commit
 _stock_rollback = _Connection.rollback
 _stock_execute = _Connection.execute
+
+
+def _send_and_commit(conn: sqlite3.Connection, begin: bool, pending: Pending | None) -> None:
+    """On the connection's thread: the deferred writes, then COMMIT. If anything fails the
+    transaction is rolled back here: SQLAlchemy counts a failed commit as the end of its
+    transaction and sends no ROLLBACK, and SQLite would otherwise keep it open."""
+    try:
+        _send(conn, begin, pending)
+        conn.commit()
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
 
 
 def _cursor(self: Any, server_side: bool = False) -> Any:
@@ -119,13 +172,23 @@ def _cursor(self: Any, server_side: bool = False) -> Any:
 
 
 def _commit(self: Any) -> None:
-    if not _take_begin(self._connection):  # a transaction that ran nothing has nothing to end
-        _stock_commit(self)
+    aio = self._connection
+    begin, pending = _take_begin(aio), _take_pending(aio)
+    if begin and not pending:
+        return  # a transaction that ran nothing has nothing to end
+    try:  # the deferred writes and the COMMIT: one hop
+        self.await_(aio._execute(_send_and_commit, aio._conn, begin, pending))
+    except Exception as error:
+        self._handle_exception(error)
+        raise  # pragma: no cover - _handle_exception always raises
 
 
 def _rollback(self: Any) -> None:
-    if not _take_begin(self._connection):
-        _stock_rollback(self)
+    aio = self._connection
+    _take_pending(aio)  # never sent: nothing to undo
+    if _take_begin(aio) or not aio._conn.in_transaction:
+        return  # nothing was begun (so the pool's reset on return costs no hop either)
+    _stock_rollback(self)
 
 
 def _execute(self: Any, *args: Any, **kw: Any) -> Any:

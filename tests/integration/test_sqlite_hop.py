@@ -1,5 +1,6 @@
 """The one-hop SQLite cursor behaves like SQLAlchemy's own: rows, counts, ids and errors; a
-transaction's BEGIN rides with its first statement and still takes the write lock."""
+transaction's BEGIN rides with its first statement and still takes the write lock; bulk
+INSERTs ride with the next statement (the COMMIT)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, Text, text
 from sqlalchemy.exc import IntegrityError
 
+from storage.bulk import insert_many
 from storage.engine import create_engine
 from storage.sqlite_hop import OneHopCursor
 
@@ -87,5 +89,46 @@ async def test_begin_rides_with_the_first_statement_and_still_takes_the_write_lo
         async with engine.connect() as conn:  # given back to the pool with nothing open
             raw = (await conn.get_raw_connection()).driver_connection
             assert not raw.in_transaction
+    finally:
+        await engine.dispose()
+
+
+async def test_bulk_inserts_ride_with_the_commit_and_a_failure_lands_nothing(
+    tmp_path: Path,
+) -> None:
+    """The write-behind INSERTs (storage/bulk.py) go in the next hop, usually the COMMIT's: a
+    read in between sees them, a failing row fails that hop with SQLAlchemy's error and the
+    transaction lands nothing, and a rollback drops what was never sent."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'defer.db'}")
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("v", Text))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(table.metadata.create_all)
+        async with engine.connect() as conn:
+            sent = await _hops(conn)
+            await conn.begin()
+            await conn.execute(text("SELECT 1"))
+            await insert_many(conn, table, [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}])
+            await insert_many(conn, table, [{"id": 3, "v": "c"}])
+            assert len(sent) == 1  # nothing sent yet
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
+            await insert_many(conn, table, [{"id": 4, "v": "d"}])
+            await conn.commit()
+            assert len(sent) == 3  # the SELECT, then the INSERT and the COMMIT in one hop
+            await conn.begin()
+            await conn.execute(text("SELECT 1"))
+            await insert_many(conn, table, [{"id": 5, "v": "e"}, {"id": 1, "v": "again"}])
+            with pytest.raises(IntegrityError):
+                await conn.commit()
+            await conn.rollback()
+            await conn.begin()
+            await conn.execute(text("SELECT 1"))
+            await insert_many(conn, table, [{"id": 6, "v": "f"}])
+            sent.clear()
+            await conn.rollback()  # only the BEGIN'd SELECT to undo: the INSERT never left
+            assert len(sent) == 1
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT id FROM t ORDER BY id"))
+            assert list(rows.scalars()) == [1, 2, 3, 4]  # not 5: its transaction failed whole
     finally:
         await engine.dispose()
