@@ -48,10 +48,12 @@ async def insert_many(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
                 values[i] = process(values[i])
             params.append(tuple(values))
         sync = conn.sync_connection
-        if sync is not None and sync.in_transaction():
-            # nobody reads an INSERT's result here: it rides in the next hop (the COMMIT's)
-            sqlite_hop.defer_many(sync.connection.driver_connection, sql, params)
-        else:
+        # nobody reads an INSERT's result here: at commit it rides in the next hop
+        if not (
+            sync is not None
+            and sync.in_transaction()
+            and sqlite_hop.defer_many(sync.connection.driver_connection, sql, params)
+        ):
             await conn.exec_driver_sql(sql, params)
 
 

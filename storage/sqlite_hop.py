@@ -12,19 +12,21 @@ behaviour (rows, rowcount, lastrowid, errors) on the real driver.
 A transaction's `BEGIN IMMEDIATE` rides along in the hop of its first statement
 (`defer_begin`), and a commit or rollback of a transaction that ran no statement makes no
 hop: one hop (~0.15 ms) fewer per unit of work, whose fixed cost is ~2.9 ms on the ingest
-path (storage/engine.py saves one more: no pool reset on return).
+path (the pool's reset on return makes none either unless a transaction is open).
 
-Bulk INSERTs whose result nobody reads (`defer_many`: the write-behind buffers at commit) ride
-in the next hop too, in order, ahead of that hop's own statement: usually the COMMIT. A unit of
-work's half a dozen INSERTs and its COMMIT are then one hop. An error in one of them is raised
-by that hop (SQLAlchemy's error type, as for any statement), so the commit fails as before;
-a rollback drops what was not sent.
+Bulk INSERTs whose result nobody reads (`defer_many`: the write-behind buffers, while a unit
+of work commits) ride in the next hop too, in order, ahead of that hop's own statement: usually
+the COMMIT. A unit of work's half a dozen INSERTs and its COMMIT are then one hop. An error in
+one of them is raised by that hop (SQLAlchemy's error type, as for any statement), so the
+commit fails as before; a rollback drops what was not sent.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.dialects.sqlite import aiosqlite as dialect_module
@@ -34,6 +36,7 @@ _Base = dialect_module.AsyncAdapt_aiosqlite_cursor
 
 _BEGIN = "_deskbot_begin"  # attribute on the aiosqlite connection: BEGIN still to be sent
 _PENDING = "_deskbot_pending"  # and the deferred writes still to be sent: [(sql, rows)]
+_COMMITTING = "_deskbot_committing"  # a unit of work is writing its buffers and committing
 
 Pending = list[tuple[str, list[Any]]]
 
@@ -116,15 +119,31 @@ def _take_pending(aio: Any) -> Pending | None:
     return pending or None
 
 
-def defer_many(driver_connection: Any, sql: str, rows: list[Any]) -> None:
-    """Run `executemany(sql, rows)` in this connection's next hop, before its statement.
+def defer_many(driver_connection: Any, sql: str, rows: list[Any]) -> bool:
+    """Run `executemany(sql, rows)` in this connection's next hop, before its statement; False
+    (nothing queued) unless a unit of work is committing (`commit_writes`).
 
-    For writes whose rowcount and lastrowid nobody reads, inside a transaction that has begun
-    (SQLAlchemy's "begin" event has run: the rows must not land in autocommit)."""
+    Only then: an error in a deferred row surfaces at the next statement, and between a unit's
+    buffered writes and its COMMIT no code runs that could mistake it for its own (a caller
+    catching IntegrityError around a SAVEPOINT, say)."""
+    if not driver_connection.__dict__.get(_COMMITTING):
+        return False
     pending = driver_connection.__dict__.get(_PENDING)
     if pending is None:
         pending = driver_connection.__dict__[_PENDING] = []
     pending.append((sql, rows))
+    return True
+
+
+@contextmanager
+def commit_writes(driver_connection: Any) -> Iterator[None]:
+    """While a unit of work writes its buffers and commits: bulk INSERTs ride with the next
+    statement (`defer_many`)."""
+    driver_connection.__dict__[_COMMITTING] = True
+    try:
+        yield
+    finally:
+        driver_connection.__dict__[_COMMITTING] = False
 
 
 def defer_begin(driver_connection: Any) -> None:

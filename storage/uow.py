@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain.events import Event
 from bot.domain.refs import RefFormat
+from storage import sqlite_hop
 from storage.automation_repo import AssignmentRepository, RatingRepository, RuleRepository
 from storage.catalog_repo import CannedRepository, QueueRepository
 from storage.kb_repo import KbRepository
@@ -97,8 +98,14 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._conn is not None
-        await self.flush()
-        await self._conn.commit()
+        if self._conn.dialect.name != "sqlite":
+            await self.flush()
+            await self._conn.commit()
+        else:  # the buffers' INSERTs and the COMMIT: one thread hop (storage/sqlite_hop.py)
+            raw = await self._conn.get_raw_connection()
+            with sqlite_hop.commit_writes(raw.driver_connection):
+                await self.flush()
+                await self._conn.commit()
         self.committed = True
 
     async def rollback(self) -> None:

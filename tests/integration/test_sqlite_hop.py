@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.bulk import insert_many
 from storage.engine import create_engine
-from storage.sqlite_hop import OneHopCursor
+from storage.sqlite_hop import OneHopCursor, commit_writes
 
 
 async def test_rows_rowcount_lastrowid_and_errors(tmp_path: Path) -> None:
@@ -96,9 +96,10 @@ async def test_begin_rides_with_the_first_statement_and_still_takes_the_write_lo
 async def test_bulk_inserts_ride_with_the_commit_and_a_failure_lands_nothing(
     tmp_path: Path,
 ) -> None:
-    """The write-behind INSERTs (storage/bulk.py) go in the next hop, usually the COMMIT's: a
-    read in between sees them, a failing row fails that hop with SQLAlchemy's error and the
-    transaction lands nothing, and a rollback drops what was never sent."""
+    """While a unit commits, the write-behind INSERTs (storage/bulk.py) go in the next hop,
+    usually the COMMIT's: a read in between sees them, a failing row fails that hop with
+    SQLAlchemy's error and the transaction lands nothing, and a rollback drops what was never
+    sent. Outside a commit they are sent at once."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'defer.db'}")
     table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("v", Text))
     try:
@@ -108,25 +109,32 @@ async def test_bulk_inserts_ride_with_the_commit_and_a_failure_lands_nothing(
             sent = await _hops(conn)
             await conn.begin()
             await conn.execute(text("SELECT 1"))
-            await insert_many(conn, table, [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}])
-            await insert_many(conn, table, [{"id": 3, "v": "c"}])
-            assert len(sent) == 1  # nothing sent yet
-            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
-            await insert_many(conn, table, [{"id": 4, "v": "d"}])
-            await conn.commit()
-            assert len(sent) == 3  # the SELECT, then the INSERT and the COMMIT in one hop
-            await conn.begin()
-            await conn.execute(text("SELECT 1"))
-            await insert_many(conn, table, [{"id": 5, "v": "e"}, {"id": 1, "v": "again"}])
-            with pytest.raises(IntegrityError):
-                await conn.commit()
-            await conn.rollback()
-            await conn.begin()
-            await conn.execute(text("SELECT 1"))
-            await insert_many(conn, table, [{"id": 6, "v": "f"}])
+            await insert_many(conn, table, [{"id": 9, "v": "z"}])
+            assert len(sent) == 2  # not committing: sent at once
+            await conn.execute(text("DELETE FROM t"))
             sent.clear()
-            await conn.rollback()  # only the BEGIN'd SELECT to undo: the INSERT never left
-            assert len(sent) == 1
+            raw = (await conn.get_raw_connection()).driver_connection
+            with commit_writes(raw):  # as SqlUnitOfWork.commit does
+                await conn.execute(text("SELECT 1"))
+                await insert_many(conn, table, [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}])
+                await insert_many(conn, table, [{"id": 3, "v": "c"}])
+                assert len(sent) == 1  # nothing sent yet
+                assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
+                await insert_many(conn, table, [{"id": 4, "v": "d"}])
+                await conn.commit()
+                assert len(sent) == 3  # the SELECT, then the INSERT and the COMMIT in one hop
+                await conn.begin()
+                await conn.execute(text("SELECT 1"))
+                await insert_many(conn, table, [{"id": 5, "v": "e"}, {"id": 1, "v": "again"}])
+                with pytest.raises(IntegrityError):
+                    await conn.commit()
+                await conn.rollback()
+                await conn.begin()
+                await conn.execute(text("SELECT 1"))
+                await insert_many(conn, table, [{"id": 6, "v": "f"}])
+                sent.clear()
+                await conn.rollback()  # only the BEGIN'd SELECT to undo: the INSERT never left
+                assert len(sent) == 1
         async with engine.connect() as conn:
             rows = await conn.execute(text("SELECT id FROM t ORDER BY id"))
             assert list(rows.scalars()) == [1, 2, 3, 4]  # not 5: its transaction failed whole
