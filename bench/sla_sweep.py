@@ -198,7 +198,7 @@ async def open_more(app: App, open_count: int, new_count: int) -> None:
         await conn.execute(
             t.tickets.update()
             .where(t.tickets.c.id > open_count, t.tickets.c.id <= new_count)
-            .values(status="open", sla_next_at=NOW + timedelta(hours=2), sla_due_at=NOW + 2 * HOUR)
+            .values(status="open", sla_next_at=NOW + 2 * HOUR, sla_due_at=NOW + 2 * HOUR)
         )
 
 

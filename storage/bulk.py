@@ -4,8 +4,9 @@ Every inbound message ends in half a dozen rows, written at commit. On SQLite SQ
 executemany compiles parameters row by row (`construct_params` per row), which cost more than
 SQLite's own insert; here the statement is compiled once per column set and each row becomes
 a tuple through the columns' own bind processors (so the stored text is exactly what
-SQLAlchemy writes), handed to the driver's executemany, sent with the transaction's next statement
-(storage/sqlite_hop.py `defer_many`: usually the COMMIT). On PostgreSQL asyncpg's executemany
+SQLAlchemy writes), handed to the driver's executemany; while a unit of work commits, sent
+with the transaction's next statement (storage/sqlite_hop.py `defer_many`: usually the
+COMMIT). On PostgreSQL asyncpg's executemany
 still runs the statement once per row on the server: from UNNEST_FROM rows on, the rows go as
 one array per column in a single `INSERT … SELECT FROM unnest(…)` (`UPDATE … FROM unnest(…)`).
 """

@@ -21,7 +21,8 @@ async def due_ticket_ids(
 
     `sla_due_at` is the earliest of the three, kept only while the clock runs (migration 0011):
     one range of its partial index, limited, so the answer stays fast however many tickets
-    there are."""
+    there are. (Restating the status and pause conditions the column implies made PostgreSQL
+    AND it with the status index: 1.1 → 5.3 ms over 1,000,000 tickets.)"""
     stmt = select(t.tickets.c.id).where(_due_at <= until)
     if queues:
         stmt = stmt.where(t.tickets.c.queue.in_(list(queues)))

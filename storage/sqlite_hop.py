@@ -205,9 +205,11 @@ def _commit(self: Any) -> None:
 def _rollback(self: Any) -> None:
     aio = self._connection
     _take_pending(aio)  # never sent: nothing to undo
-    if _take_begin(aio) or not aio._conn.in_transaction:
-        return  # nothing was begun (so the pool's reset on return costs no hop either)
-    _stock_rollback(self)
+    if _take_begin(aio):
+        return  # nothing was begun
+    if aio._connection is not None and not aio._connection.in_transaction:
+        return  # nothing open (so the pool's reset on return costs no hop either)
+    _stock_rollback(self)  # also reports a closed connection as SQLAlchemy expects
 
 
 def _execute(self: Any, *args: Any, **kw: Any) -> Any:
