@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
+from storage.catalog_cache import Catalog
 from storage.rows import aware
 
 
@@ -25,17 +26,22 @@ def upsert(conn: AsyncConnection, table: Any, values: dict[str, Any], keys: list
 class RuleRepository:
     """Rules added with `rules add`, after the settings file's rules, in the order added."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, catalog: Catalog | None = None) -> None:
         self._conn = conn
+        self._catalog = catalog or Catalog(conn, None)
         self._cache: list[Any] | None = None
 
     async def list(self) -> list[Any]:
         if self._cache is None:
-            stmt = select(t.routing_rules).order_by(t.routing_rules.c.position)
-            self._cache = list((await self._conn.execute(stmt)).all())
+            self._cache = list(await self._catalog.get("rules", self._load))
         return self._cache
 
+    async def _load(self) -> tuple[Any, ...]:
+        stmt = select(t.routing_rules).order_by(t.routing_rules.c.position)
+        return tuple((await self._conn.execute(stmt)).all())
+
     async def add(self, name: str, definition: dict[str, Any], by: str, at: datetime) -> None:
+        self._catalog.mark_changed()
         self._cache = None
         top = (await self._conn.execute(select(func.max(t.routing_rules.c.position)))).scalar()
         await self._conn.execute(delete(t.routing_rules).where(t.routing_rules.c.name == name))
@@ -47,6 +53,7 @@ class RuleRepository:
         )  # fmt: skip
 
     async def remove(self, name: str) -> bool:
+        self._catalog.mark_changed()
         self._cache = None
         result = await self._conn.execute(
             delete(t.routing_rules).where(t.routing_rules.c.name == name)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
+from storage.catalog_cache import Catalog
 
 _QUEUE_BY_NAME = select(t.queues).where(
     t.queues.c.name == bindparam("name"), t.queues.c.active.is_(True)
@@ -16,15 +17,21 @@ _QUEUE_BY_NAME = select(t.queues).where(
 
 
 class QueueRepository:
-    """Queues change rarely and are read on every new ticket: cached for the unit of work."""
+    """Queues change rarely and are read on every new ticket: kept between units of work
+    (storage/catalog_cache.py) and for the unit of work."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, catalog: Catalog | None = None) -> None:
         self._conn = conn
+        self._catalog = catalog or Catalog(conn, None)
         self._cache: dict[str, Any] = {}
 
     async def get(self, name: str) -> Any:
         if name not in self._cache:
-            self._cache[name] = (await self._conn.execute(_QUEUE_BY_NAME, {"name": name})).first()
+
+            async def load() -> Any:
+                return (await self._conn.execute(_QUEUE_BY_NAME, {"name": name})).first()
+
+            self._cache[name] = await self._catalog.get(("queue", name), load)
         return self._cache[name]
 
     async def list(self) -> list[Any]:
@@ -38,6 +45,7 @@ class QueueRepository:
         triage: dict[str, Any] | None = None,
         settings: dict[str, Any] | None = None,
     ) -> bool:
+        self._catalog.mark_changed()
         self._cache.pop(name, None)
         existing = (
             await self._conn.execute(select(t.queues).where(t.queues.c.name == name))
@@ -64,6 +72,7 @@ class QueueRepository:
         return True
 
     async def remove(self, name: str) -> bool:
+        self._catalog.mark_changed()
         self._cache.pop(name, None)
         result = await self._conn.execute(
             update(t.queues)

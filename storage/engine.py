@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage import sqlite_hop
+from storage.catalog_cache import VERSION_SQL
+from storage.ids import SEQUENCES_SQL
 
 CHECKPOINT_PAGES = 500  # SQLite wal_autocheckpoint (pages of 4 KiB)
 CACHE_KIB = 32 * 1024  # SQLite page cache per connection
@@ -41,6 +43,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
     sqlite_hop.install()
+    sqlite_hop.read_at_begin("sqlite_sequence", SEQUENCES_SQL)  # storage/ids.py
+    sqlite_hop.read_at_begin("catalog_version", VERSION_SQL)  # storage/catalog_cache.py
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,9 @@
 
 SQLite: deskbot takes the write lock at BEGIN (BEGIN IMMEDIATE), so no one else can insert
 until we commit; one read of `sqlite_sequence` per unit of work (every table's row at once:
-tickets and customers both need one in a group commit) and counting up in memory is safe and
-leaves no gaps (a rollback discards the rows and the counter together).
+tickets and customers both need one in a group commit; it comes with BEGIN when the unit has
+written nothing before its first id) and counting up in memory is safe and leaves no gaps
+(a rollback discards the rows and the counter together).
 PostgreSQL: `nextval` on the table's own sequence, like a plain insert would.
 """
 
@@ -13,6 +14,10 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import sqlite_hop
+
+SEQUENCES_SQL = "SELECT name, seq FROM sqlite_sequence"
 
 # per unit of work's connection: sqlite_sequence as read once by the first allocator
 _SEQUENCES: WeakKeyDictionary[AsyncConnection, dict[str, int]] = WeakKeyDictionary()
@@ -35,7 +40,10 @@ class IdAllocator:
             # AUTOINCREMENT keeps sqlite_sequence at or above max(id), also for explicit ids
             seqs = _SEQUENCES.get(self._conn)
             if seqs is None:
-                rows = await self._conn.execute(text("SELECT name, seq FROM sqlite_sequence"))
+                # usually read with BEGIN, in the same thread hop (storage/sqlite_hop.py)
+                rows = sqlite_hop.begin_read(self._conn, "sqlite_sequence")
+                if rows is None:
+                    rows = list(await self._conn.execute(text(SEQUENCES_SQL)))
                 seqs = _SEQUENCES[self._conn] = {str(n): int(v or 0) for n, v in rows}
             self._next = seqs.get(self._table, 0) + 1
         value = self._next

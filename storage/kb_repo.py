@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.kb_text import coverage, query_terms
 from storage import tables as t
 from storage.bulk import insert_many
+from storage.catalog_cache import Catalog
 
 _SQLITE_SEARCH = text(
     "SELECT a.id, bm25(kb_fts, 10.0, 1.0, 5.0, 5.0) AS score FROM kb_fts "
@@ -42,8 +43,9 @@ def _coverage(article: Any, terms: list[str]) -> int:
 class KbRepository:
     """Articles by id or slug, search behind one method, and suggestions made on tickets."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, catalog: Catalog | None = None) -> None:
         self._conn = conn
+        self._catalog = catalog or Catalog(conn, None)
         self._pending: list[dict[str, Any]] = []
         self._offered: dict[int, list[Any]] = {}
         self._any_public: bool | None = None
@@ -64,10 +66,14 @@ class KbRepository:
         return list((await self._conn.execute(stmt)).all())
 
     async def add(self, **values: Any) -> int:
+        self._catalog.mark_changed()
+        self._any_public = None
         stmt = insert(t.kb_articles).values(**values).returning(t.kb_articles.c.id)
         return int((await self._conn.execute(stmt)).scalar_one())
 
     async def update(self, article_id: int, **values: Any) -> None:
+        self._catalog.mark_changed()
+        self._any_public = None
         await self._conn.execute(
             update(t.kb_articles).where(t.kb_articles.c.id == article_id).values(**values)
         )
@@ -75,10 +81,13 @@ class KbRepository:
     async def any_public(self) -> bool:
         """Whether any article could be offered to customers (asked once per unit of work)."""
         if self._any_public is None:
-            a = t.kb_articles.c
-            stmt = select(a.id).where(a.state == "published", a.visibility == "public").limit(1)
-            self._any_public = (await self._conn.execute(stmt)).first() is not None
+            self._any_public = bool(await self._catalog.get("any_public_kb", self._load_any))
         return self._any_public
+
+    async def _load_any(self) -> bool:
+        a = t.kb_articles.c
+        stmt = select(a.id).where(a.state == "published", a.visibility == "public").limit(1)
+        return (await self._conn.execute(stmt)).first() is not None
 
     async def search(
         self,

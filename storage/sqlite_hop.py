@@ -14,6 +14,10 @@ A transaction's `BEGIN IMMEDIATE` rides along in the hop of its first statement
 hop: one hop (~0.15 ms) fewer per unit of work, whose fixed cost is ~2.9 ms on the ingest
 path (the pool's reset on return makes none either unless a transaction is open).
 
+Small reads every unit of work needs (`read_at_begin`: sqlite_sequence for ids chosen before
+insert, the catalog's version) run in the hop that sends BEGIN, and `begin_read` answers from
+them until the transaction writes: under BEGIN IMMEDIATE nobody else can change them.
+
 Bulk INSERTs whose result nobody reads (`defer_many`: the write-behind buffers, while a unit
 of work commits) ride in the next hop too, in order, ahead of that hop's own statement: usually
 the COMMIT. A unit of work's half a dozen INSERTs and its COMMIT are then one hop. An error in
@@ -30,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.dialects.sqlite import aiosqlite as dialect_module
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 _Base = dialect_module.AsyncAdapt_aiosqlite_cursor
 
@@ -37,16 +42,29 @@ _Base = dialect_module.AsyncAdapt_aiosqlite_cursor
 _BEGIN = "_deskbot_begin"  # attribute on the aiosqlite connection: BEGIN still to be sent
 _PENDING = "_deskbot_pending"  # and the deferred writes still to be sent: [(sql, rows)]
 _COMMITTING = "_deskbot_committing"  # a unit of work is writing its buffers and committing
+_READS = "_deskbot_begin_reads"  # what BEGIN_READS found, while the transaction wrote nothing
 
 Pending = list[tuple[str, list[Any]]]
+Reads = dict[str, list[Any]]
+BEGIN_READS: dict[str, str] = {}  # name → SELECT run right after each BEGIN (`read_at_begin`)
 
 
-def _send(conn: sqlite3.Connection, begin: bool, pending: Pending | None) -> None:
-    """On the connection's thread: what is owed before the next statement."""
+def _send(conn: sqlite3.Connection, begin: bool, pending: Pending | None) -> Reads | None:
+    """On the connection's thread: what is owed before the next statement. Returns what
+    BEGIN_READS found when it sent BEGIN (and no write came with it)."""
+    reads: Reads | None = None
     if begin:
         conn.execute("BEGIN IMMEDIATE")
+        reads = {}
+        for name, sql in BEGIN_READS.items():
+            try:
+                reads[name] = conn.execute(sql).fetchall()
+            except sqlite3.OperationalError:  # a database not migrated yet: no such table
+                continue
     for sql, rows in pending or ():
+        reads = None
         conn.executemany(sql, rows)
+    return reads
 
 
 def _run(
@@ -56,10 +74,10 @@ def _run(
     many: bool,
     begin: bool = False,
     pending: Pending | None = None,
-) -> tuple[Any, list[Any], int | None, int]:
+) -> tuple[Any, list[Any], int | None, int, Reads | None]:
     """On the connection's thread: the whole statement (after the transaction's deferred
     BEGIN and writes, if any), returning what the cursor exposes."""
-    _send(conn, begin, pending)
+    reads = _send(conn, begin, pending)
     cursor = conn.cursor()
     try:
         if many:
@@ -70,7 +88,7 @@ def _run(
             cursor.execute(operation, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else []
-        return description, rows, cursor.lastrowid, cursor.rowcount
+        return description, rows, cursor.lastrowid, cursor.rowcount, reads
     finally:
         cursor.close()
 
@@ -84,12 +102,17 @@ class OneHopCursor(_Base):
         try:
             aio = self._connection
             begin, pending = _take_begin(aio), _take_pending(aio)
-            description, rows, lastrowid, rowcount = self.await_(
+            description, rows, lastrowid, rowcount, reads = self.await_(
                 aio._execute(_run, aio._conn, operation, parameters, many, begin, pending)
             )
         except Exception as error:
+            _forget_reads(aio)
             self._adapt_connection._handle_exception(error)
             raise  # pragma: no cover - _handle_exception always raises
+        if begin or pending:
+            aio.__dict__[_READS] = reads  # None if writes went with it
+        if operation.lstrip()[:6].upper() != "SELECT":
+            _forget_reads(aio)  # it may have written what they read
         self.description = description
         if description:
             self.lastrowid = self.rowcount = -1
@@ -117,6 +140,30 @@ def _take_pending(aio: Any) -> Pending | None:
     if pending:
         aio.__dict__[_PENDING] = None
     return pending or None
+
+
+def _forget_reads(aio: Any) -> None:
+    aio.__dict__[_READS] = None
+
+
+def read_at_begin(name: str, sql: str) -> None:
+    """Run the SELECT `sql` right after each transaction's BEGIN, in the same hop, so that
+    `begin_read(conn, name)` can answer without a hop of its own."""
+    BEGIN_READS[name] = sql
+
+
+def begin_read(conn: AsyncConnection, name: str) -> list[Any] | None:
+    """The rows of `read_at_begin(name, …)` as of this transaction's BEGIN, or None: not sent
+    yet, not SQLite, or the transaction has written since (they may be out of date)."""
+    sync = conn.sync_connection
+    if sync is None or conn.dialect.name != "sqlite":
+        return None
+    try:
+        driver = sync.connection.driver_connection
+    except Exception:  # closed or invalidated: nothing was read
+        return None
+    reads: Reads | None = getattr(driver, "__dict__", {}).get(_READS)
+    return reads.get(name) if reads else None
 
 
 def defer_many(driver_connection: Any, sql: str, rows: list[Any]) -> bool:
@@ -157,6 +204,7 @@ def _flush_begin(adapter: Any) -> None:
     through `_hop`)."""
     aio = adapter._connection
     begin, pending = _take_begin(aio), _take_pending(aio)
+    _forget_reads(aio)  # a statement follows that does not go through `_hop`
     if begin or pending:
         try:
             adapter.await_(aio._execute(_send, aio._conn, begin, pending))
@@ -192,6 +240,7 @@ def _cursor(self: Any, server_side: bool = False) -> Any:
 
 def _commit(self: Any) -> None:
     aio = self._connection
+    _forget_reads(aio)
     begin, pending = _take_begin(aio), _take_pending(aio)
     if begin and not pending:
         return  # a transaction that ran nothing has nothing to end
@@ -204,6 +253,7 @@ def _commit(self: Any) -> None:
 
 def _rollback(self: Any) -> None:
     aio = self._connection
+    _forget_reads(aio)
     _take_pending(aio)  # never sent: nothing to undo
     if _take_begin(aio):
         return  # nothing was begun

@@ -391,3 +391,12 @@ kb_suggestions = Table(
     Column("rank", Integer, nullable=False),
     Column("solved_at", TS),
 )
+
+# One row, bumped by triggers whenever queues, routing rules or the KB's published articles
+# change (migration 0012): storage/catalog_cache.py keeps those between units of work.
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

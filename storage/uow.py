@@ -11,6 +11,7 @@ from bot.domain.events import Event
 from bot.domain.refs import RefFormat
 from storage import sqlite_hop
 from storage.automation_repo import AssignmentRepository, RatingRepository, RuleRepository
+from storage.catalog_cache import Catalog, shared_for
 from storage.catalog_repo import CannedRepository, QueueRepository
 from storage.kb_repo import KbRepository
 from storage.outbox_repo import OutboxRepository, PlatformRefRepository
@@ -60,13 +61,14 @@ class SqlUnitOfWork:
         self.history = HistoryRepository(conn)
         self.outbox = OutboxRepository(conn)
         self.refs_store = PlatformRefRepository(conn)
-        self.queues = QueueRepository(conn)
+        catalog = Catalog(conn, shared_for(self._engine.sync_engine))
+        self.queues = QueueRepository(conn, catalog)
         self.canned = CannedRepository(conn)
         self.sla_policies = SlaPolicyRepository(conn)
-        self.rules = RuleRepository(conn)
+        self.rules = RuleRepository(conn, catalog)
         self.assignment = AssignmentRepository(conn)
         self.ratings = RatingRepository(conn)
-        self.kb = KbRepository(conn)
+        self.kb = KbRepository(conn, catalog)
         self.reports = ReportsRepository(conn)
         return self
 

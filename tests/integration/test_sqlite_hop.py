@@ -140,3 +140,39 @@ async def test_bulk_inserts_ride_with_the_commit_and_a_failure_lands_nothing(
             assert list(rows.scalars()) == [1, 2, 3, 4]  # not 5: its transaction failed whole
     finally:
         await engine.dispose()
+
+
+async def test_reads_ride_with_begin_and_are_forgotten_once_the_transaction_writes(
+    tmp_path: Path,
+) -> None:
+    """`read_at_begin` SELECTs run in BEGIN's hop; `begin_read` answers from them only while
+    the transaction has written nothing (a write may change what they read), and not at all
+    once it ends. Ids chosen before insert (storage/ids.py) stay right after a write."""
+    from storage.ids import IdAllocator
+    from storage.sqlite_hop import begin_read
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT)"))
+            await conn.execute(text("INSERT INTO t DEFAULT VALUES"))
+        async with engine.connect() as conn:
+            sent = await _hops(conn)
+            await conn.begin()
+            assert begin_read(conn, "sqlite_sequence") is None  # BEGIN not sent yet
+            await conn.execute(text("SELECT 1"))
+            assert len(sent) == 1
+            assert [tuple(r) for r in begin_read(conn, "sqlite_sequence") or []] == [("t", 1)]
+            assert begin_read(conn, "catalog_version") is None  # no such table here: skipped
+            assert await IdAllocator(conn, "t").next() == 2
+            assert len(sent) == 1  # the id came from what BEGIN's hop read
+            await conn.rollback()
+            assert begin_read(conn, "sqlite_sequence") is None
+        async with engine.connect() as conn:  # a unit that writes before its first id
+            await conn.begin()
+            await conn.execute(text("SELECT 1"))
+            await conn.execute(text("INSERT INTO t DEFAULT VALUES"))  # takes id 2 itself
+            assert begin_read(conn, "sqlite_sequence") is None
+            assert await IdAllocator(conn, "t").next() == 3  # read now: not a stale 2
+    finally:
+        await engine.dispose()

@@ -1,0 +1,105 @@
+"""Routing rules, queues and "any public KB article" are kept between units of work and are
+never stale: a change by another process (another engine here), through deskbot or by hand, is
+seen by the next unit; a unit that changed the catalog and rolled back leaves nothing behind;
+once kept, a unit reads none of them again (SQLite: not even the version, which comes with
+BEGIN). On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.refs import RefFormat
+from storage.engine import create_engine
+from storage.migrate import migrate
+from storage.uow import SqlUnitOfWork
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WATCHED = ("routing_rules", "queues", "kb_articles", "catalog_version")
+
+
+@pytest.fixture
+async def engines(db_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    """Two engines on one database: two deskbot processes."""
+    first, second = create_engine(db_url), create_engine(db_url)
+    await migrate(first)
+    yield first, second
+    await first.dispose()
+    await second.dispose()
+
+
+async def _catalog(engine: AsyncEngine) -> tuple[list[str], Any, bool]:
+    async with SqlUnitOfWork(engine, RefFormat()) as uow:
+        await uow.customers.get(1)  # a unit reads something first (ingest: its dedupe check)
+        rules = [r.name for r in await uow.rules.list()]
+        queue = await uow.queues.get("billing")
+        return rules, queue.description if queue else None, await uow.kb.any_public()
+
+
+def _statements(engine: AsyncEngine) -> list[str]:
+    """The statements this engine sends that read or write the catalog, from now on."""
+    seen: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if any(name in statement for name in WATCHED):
+            seen.append(statement)
+
+    return seen
+
+
+async def test_kept_between_units_and_changes_by_anyone_are_seen(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    mine, theirs = engines
+    assert await _catalog(mine) == ([], None, False)
+    seen = _statements(mine)
+    assert await _catalog(mine) == ([], None, False)
+    pg = mine.dialect.name == "postgresql"
+    assert seen == (["SELECT version FROM catalog_version WHERE id = 1"] if pg else [])
+
+    async with SqlUnitOfWork(theirs, RefFormat()) as uow:  # through deskbot
+        await uow.rules.add("vip", {"when": {}, "then": {}}, "admin", NOW)
+        await uow.queues.add("billing", "Invoices")
+        await uow.commit()
+    assert await _catalog(mine) == (["vip"], "Invoices", False)
+
+    async with theirs.begin() as conn:  # by hand
+        await conn.execute(text("UPDATE queues SET description = 'Money' WHERE name = 'billing'"))
+        await conn.execute(
+            text(
+                "INSERT INTO kb_articles (slug, title, body, tags, keywords, visibility, state,"
+                " created_at, updated_at) VALUES ('a', 'A', 'b', '[]', '[]', 'public',"
+                " 'published', :at, :at)"
+            ),
+            {"at": NOW},
+        )
+    assert await _catalog(mine) == (["vip"], "Money", True)
+
+    async with theirs.begin() as conn:  # only state and visibility count on articles
+        version = "SELECT version FROM catalog_version"
+        before = (await conn.execute(text(version))).scalar_one()
+        await conn.execute(text("UPDATE kb_articles SET title = 'B'"))
+        assert (await conn.execute(text(version))).scalar_one() == before
+        await conn.execute(text("UPDATE kb_articles SET state = 'archived'"))
+        assert (await conn.execute(text(version))).scalar_one() == before + 1
+    assert await _catalog(mine) == (["vip"], "Money", False)
+
+
+async def test_a_unit_that_changed_the_catalog_and_rolled_back_leaves_nothing_kept(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    mine, _ = engines
+    assert await _catalog(mine) == ([], None, False)
+    async with SqlUnitOfWork(mine, RefFormat()) as uow:
+        await uow.rules.add("draft", {"when": {}, "then": {}}, "admin", NOW)
+        await uow.queues.add("billing", "Invoices")
+        assert [r.name for r in await uow.rules.list()] == ["draft"]  # its own change
+        assert (await uow.queues.get("billing")).description == "Invoices"
+        # no commit: rolled back
+    assert await _catalog(mine) == ([], None, False)
