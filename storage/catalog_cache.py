@@ -1,4 +1,4 @@
-"""Routing rules, queues and "is any KB article public" kept between units of work.
+"""Routing rules, queues, agents and "is any KB article public" kept between units of work.
 
 Every new ticket reads them and they change a few times a year, so each process keeps what
 it read, stamped with the database's `catalog_version` (migration 0012: triggers bump it on
@@ -49,6 +49,11 @@ class Catalog:
         self._shared = shared
         self._version: int | None = None
         self.changed = False
+
+    @property
+    def shared(self) -> bool:
+        """Whether `get` may answer from (and fill) the values kept between units."""
+        return self._shared is not None and not self.changed
 
     def mark_changed(self) -> None:
         """This unit writes to the catalog: from now on it reads the database and keeps

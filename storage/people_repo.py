@@ -13,6 +13,7 @@ from bot.domain.model import Agent, Customer, Role
 from bot.messages import Identity
 from storage import tables as t
 from storage.bulk import insert_many
+from storage.catalog_cache import Catalog
 from storage.ids import IdAllocator
 from storage.records_repo import by_platform
 from storage.rows import agent_from_row, customer_from_row
@@ -38,6 +39,11 @@ _AGENTS_BY_IDENTITIES = (
     .join(t.agent_identities, t.agent_identities.c.agent_id == t.agents.c.id)
     .where(t.agent_identities.c.platform == bindparam("p"))
     .where(t.agent_identities.c.external_id.in_(bindparam("xs", expanding=True)))
+    .where(t.agents.c.active.is_(True))
+)
+_ACTIVE_AGENT_IDENTITIES = (
+    select(t.agents, t.agent_identities.c.platform, t.agent_identities.c.external_id)
+    .join(t.agent_identities, t.agent_identities.c.agent_id == t.agents.c.id)
     .where(t.agents.c.active.is_(True))
 )
 _IDENTITY_INSERT = insert(t.identities)
@@ -248,25 +254,51 @@ class CustomerRepository:
 
 
 class AgentRepository:
-    """Agents, their platform identities, roles and availability."""
+    """Agents, their platform identities, roles and availability.
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    Every inbound message asks whether its author is an agent; all active agents' identities
+    are kept between units of work (storage/catalog_cache.py), so that asks nothing."""
+
+    def __init__(self, conn: AsyncConnection, catalog: Catalog | None = None) -> None:
         self._conn = conn
+        self._catalog = catalog or Catalog(conn, None)
         self._by_identity: dict[tuple[str, str], Agent | None] = {}
+
+    async def _kept(self) -> dict[tuple[str, str], Any] | None:
+        """Every active agent's row by identity, if the catalog may be kept in this unit."""
+        if not self._catalog.shared:
+            return None
+        found: dict[tuple[str, str], Any] = await self._catalog.get("agents", self._load_all)
+        return found
+
+    async def _load_all(self) -> dict[tuple[str, str], Any]:
+        rows = await self._conn.execute(_ACTIVE_AGENT_IDENTITIES)
+        return {(r.platform, r.external_id): r for r in rows}
 
     async def by_identity(self, platform: str, external_id: str) -> Agent | None:
         key = (platform, external_id)
         if key in self._by_identity:
             return self._by_identity[key]
-        row = (
-            await self._conn.execute(_AGENT_BY_IDENTITY, {"p": platform, "x": external_id})
-        ).first()
+        kept = await self._kept()
+        if kept is not None:
+            row = kept.get(key)
+        else:
+            row = (
+                await self._conn.execute(_AGENT_BY_IDENTITY, {"p": platform, "x": external_id})
+            ).first()
         agent = agent_from_row(row) if row else None
         self._by_identity[key] = agent
         return agent
 
     async def prefetch(self, keys: list[tuple[str, str]]) -> None:
-        """Resolve many identities in one query (group commit)."""
+        """Resolve many identities in one query (group commit), or none when kept."""
+        kept = await self._kept()
+        if kept is not None:
+            for key in keys:
+                if key not in self._by_identity:
+                    row = kept.get(key)
+                    self._by_identity[key] = agent_from_row(row) if row else None
+            return
         rows = await _identity_rows(self._conn, _AGENTS_BY_IDENTITIES, self._by_identity, keys)
         for row in rows:
             key = (row.platform, row.external_id)
@@ -293,6 +325,7 @@ class AgentRepository:
     async def add(
         self, name: str, role: Role, at: datetime, queues: list[str] | None = None
     ) -> Agent:
+        self._catalog.mark_changed()
         existing = await self.by_name(name)
         if existing is None:
             try:
@@ -322,6 +355,7 @@ class AgentRepository:
         return existing
 
     async def add_identity(self, agent_id: int, platform: str, external_id: str) -> None:
+        self._catalog.mark_changed()
         self._by_identity.pop((platform, external_id), None)
         await self._conn.execute(
             delete(t.agent_identities).where(
@@ -355,6 +389,7 @@ class AgentRepository:
         return [(r.platform, r.external_id) for r in rows]
 
     async def update(self, agent_id: int, **values: object) -> None:
+        self._catalog.mark_changed()
         self._by_identity.clear()
         await self._conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(**values))
 

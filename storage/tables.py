@@ -392,8 +392,8 @@ kb_suggestions = Table(
     Column("solved_at", TS),
 )
 
-# One row, bumped by triggers whenever queues, routing rules or the KB's published articles
-# change (migration 0012): storage/catalog_cache.py keeps those between units of work.
+# One row, bumped by triggers whenever agents, queues, routing rules or the KB's published
+# articles change (migration 0012): storage/catalog_cache.py keeps those between units of work.
 catalog_version = Table(
     "catalog_version",
     metadata,

@@ -1,4 +1,4 @@
-"""Routing rules, queues and "any public KB article" are kept between units of work and are
+"""Agents, routing rules, queues and "any public KB article" are kept between units of work and are
 never stale: a change by another process (another engine here), through deskbot or by hand, is
 seen by the next unit; a unit that changed the catalog and rolled back leaves nothing behind;
 once kept, a unit reads none of them again (SQLite: not even the version, which comes with
@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.domain.model import Role
 from bot.domain.refs import RefFormat
 from storage.engine import create_engine
 from storage.migrate import migrate
 from storage.uow import SqlUnitOfWork
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-WATCHED = ("routing_rules", "queues", "kb_articles", "catalog_version")
+WATCHED = ("agent", "routing_rules", "queues", "kb_articles", "catalog_version")
 
 
 @pytest.fixture
@@ -33,12 +34,16 @@ async def engines(db_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]
     await second.dispose()
 
 
-async def _catalog(engine: AsyncEngine) -> tuple[list[str], Any, bool]:
+async def _catalog(engine: AsyncEngine) -> tuple[Any, ...]:
     async with SqlUnitOfWork(engine, RefFormat()) as uow:
         await uow.customers.get(1)  # a unit reads something first (ingest: its dedupe check)
+        await uow.agents.prefetch([("console", "bob"), ("console", "alice")])
+        bob = await uow.agents.by_identity("console", "bob")
+        alice = await uow.agents.by_identity("console", "alice")
         rules = [r.name for r in await uow.rules.list()]
         queue = await uow.queues.get("billing")
-        return rules, queue.description if queue else None, await uow.kb.any_public()
+        agents = [a.name if a else None for a in (bob, alice)]
+        return agents, rules, queue.description if queue else None, await uow.kb.any_public()
 
 
 def _statements(engine: AsyncEngine) -> list[str]:
@@ -57,17 +62,20 @@ async def test_kept_between_units_and_changes_by_anyone_are_seen(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
     mine, theirs = engines
-    assert await _catalog(mine) == ([], None, False)
+    nobody = [None, None]
+    assert await _catalog(mine) == (nobody, [], None, False)
     seen = _statements(mine)
-    assert await _catalog(mine) == ([], None, False)
+    assert await _catalog(mine) == (nobody, [], None, False)
     pg = mine.dialect.name == "postgresql"
     assert seen == (["SELECT version FROM catalog_version WHERE id = 1"] if pg else [])
 
     async with SqlUnitOfWork(theirs, RefFormat()) as uow:  # through deskbot
         await uow.rules.add("vip", {"when": {}, "then": {}}, "admin", NOW)
         await uow.queues.add("billing", "Invoices")
+        bob = await uow.agents.add("Bob", Role.AGENT, NOW)
+        await uow.agents.add_identity(bob.id, "console", "bob")
         await uow.commit()
-    assert await _catalog(mine) == (["vip"], "Invoices", False)
+    assert await _catalog(mine) == (["Bob", None], ["vip"], "Invoices", False)
 
     async with theirs.begin() as conn:  # by hand
         await conn.execute(text("UPDATE queues SET description = 'Money' WHERE name = 'billing'"))
@@ -79,7 +87,8 @@ async def test_kept_between_units_and_changes_by_anyone_are_seen(
             ),
             {"at": NOW},
         )
-    assert await _catalog(mine) == (["vip"], "Money", True)
+        await conn.execute(text("UPDATE agents SET name = 'Robert'"))
+    assert await _catalog(mine) == (["Robert", None], ["vip"], "Money", True)
 
     async with theirs.begin() as conn:  # only state and visibility count on articles
         version = "SELECT version FROM catalog_version"
@@ -88,18 +97,22 @@ async def test_kept_between_units_and_changes_by_anyone_are_seen(
         assert (await conn.execute(text(version))).scalar_one() == before
         await conn.execute(text("UPDATE kb_articles SET state = 'archived'"))
         assert (await conn.execute(text(version))).scalar_one() == before + 1
-    assert await _catalog(mine) == (["vip"], "Money", False)
+        await conn.execute(text("UPDATE agents SET active = false"))
+    assert await _catalog(mine) == (nobody, ["vip"], "Money", False)
 
 
 async def test_a_unit_that_changed_the_catalog_and_rolled_back_leaves_nothing_kept(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
     mine, _ = engines
-    assert await _catalog(mine) == ([], None, False)
+    assert await _catalog(mine) == ([None, None], [], None, False)
     async with SqlUnitOfWork(mine, RefFormat()) as uow:
         await uow.rules.add("draft", {"when": {}, "then": {}}, "admin", NOW)
         await uow.queues.add("billing", "Invoices")
+        alice = await uow.agents.add("Alice", Role.AGENT, NOW)
+        await uow.agents.add_identity(alice.id, "console", "alice")
         assert [r.name for r in await uow.rules.list()] == ["draft"]  # its own change
         assert (await uow.queues.get("billing")).description == "Invoices"
+        assert (await uow.agents.by_identity("console", "alice")) is not None
         # no commit: rolled back
-    assert await _catalog(mine) == ([], None, False)
+    assert await _catalog(mine) == ([None, None], [], None, False)

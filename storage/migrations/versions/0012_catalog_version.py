@@ -1,9 +1,9 @@
-"""catalog_version: one counter the database bumps whenever routing rules, queues or the
-public knowledge base change, so each process may keep them between units of work
+"""catalog_version: one counter the database bumps whenever agents, routing rules, queues or
+the public knowledge base change, so each process may keep them between units of work
 
-Issue 2. Every group commit read the routing rules, its queue and whether any public KB
-article exists: three statements (three thread hops on SQLite) of the ~11 a group makes, for
-rows that change a few times a year. storage/catalog_cache.py keeps them per process and
+Issue 2. Every group commit read its authors' agent rows, the routing rules, its queue and
+whether any public KB article exists: four statements (four thread hops on SQLite) of the
+~10 a group made, for rows that change a few times a year (an agent's away/back included). storage/catalog_cache.py keeps them per process and
 reads this one row instead (on SQLite in the hop that sends BEGIN, so for nothing). Triggers
 keep it, so a change made by any process or worker, through deskbot or by hand, is seen at the
 next unit of work. On kb_articles only a change of state or visibility counts.
@@ -22,6 +22,8 @@ branch_labels = None
 depends_on = None
 
 WATCHED = [  # table, the events that change what is cached
+    ('agents', ('INSERT', 'UPDATE', 'DELETE')),
+    ('agent_identities', ('INSERT', 'UPDATE', 'DELETE')),
     ('queues', ('INSERT', 'UPDATE', 'DELETE')),
     ('routing_rules', ('INSERT', 'UPDATE', 'DELETE')),
     ('kb_articles', ('INSERT', 'UPDATE OF state, visibility', 'DELETE')),
