@@ -65,13 +65,12 @@ class Catalog:
         if shared is None or self.changed:
             return await load()
         version = await self.version()
-        if version < shared.version:  # another unit already saw a newer catalog
-            return await load()
-        if version > shared.version:
+        if version != shared.version:  # changed since (or, restored from a backup, before)
             shared.version, shared.values = version, {}
         if key in shared.values:
             return shared.values[key]
         value = await load()  # read after the version: as new as it, or newer
+        # not if another unit has since seen another version (PostgreSQL: units overlap)
         if shared.version == version and not self.changed:
             shared.values[key] = value
         return value

@@ -100,6 +100,10 @@ async def test_kept_between_units_and_changes_by_anyone_are_seen(
         await conn.execute(text("UPDATE agents SET active = false"))
     assert await _catalog(mine) == (nobody, ["vip"], "Money", False)
 
+    async with theirs.begin() as conn:  # PostgreSQL's TRUNCATE has triggers of its own
+        await conn.execute(text(f"{'TRUNCATE' if pg else 'DELETE FROM'} routing_rules"))
+    assert await _catalog(mine) == (nobody, [], "Money", False)
+
 
 async def test_a_unit_that_changed_the_catalog_and_rolled_back_leaves_nothing_kept(
     engines: tuple[AsyncEngine, AsyncEngine],
@@ -116,3 +120,31 @@ async def test_a_unit_that_changed_the_catalog_and_rolled_back_leaves_nothing_ke
         assert (await uow.agents.by_identity("console", "alice")) is not None
         # no commit: rolled back
     assert await _catalog(mine) == ([None, None], [], None, False)
+
+
+async def test_migration_0012_goes_down_and_up(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from storage.migrate import alembic_config
+
+    mine, _ = engines
+
+    def to(revision: str, sync_conn: Any) -> list[str]:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        if revision == "head":
+            command.upgrade(cfg, revision)
+        else:
+            command.downgrade(cfg, revision)
+        return list(inspect(sync_conn).get_table_names())
+
+    async with mine.begin() as conn:
+        assert "catalog_version" not in await conn.run_sync(lambda c: to("0011", c))
+        await conn.execute(
+            text("INSERT INTO queues (name, triage, settings) VALUES ('a', '{}', '{}')")
+        )
+        assert "catalog_version" in await conn.run_sync(lambda c: to("head", c))
+        await conn.execute(text("DELETE FROM queues WHERE name = 'a'"))
+        version = "SELECT version FROM catalog_version"
+        assert (await conn.execute(text(version))).scalar_one() == 2

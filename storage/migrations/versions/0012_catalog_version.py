@@ -49,7 +49,7 @@ def upgrade() -> None:
             f'$$ BEGIN {BUMP}; RETURN NULL; END $$'
         )
         for table, events in WATCHED:
-            for event in events:
+            for event in (*events, 'TRUNCATE'):
                 op.execute(
                     f'CREATE TRIGGER {_name(table, event)} AFTER {event} ON {table} '
                     'FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()'
@@ -64,13 +64,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table, events in WATCHED:
-        for event in events:
-            name = _name(table, event)
-            if op.get_bind().dialect.name == 'postgresql':
-                op.execute(f'DROP TRIGGER {name} ON {table}')
-            else:
-                op.execute(f'DROP TRIGGER {name}')
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('DROP FUNCTION bump_catalog_version()')
+    if op.get_bind().dialect.name == 'postgresql':  # the triggers go with their function
+        op.execute('DROP FUNCTION bump_catalog_version() CASCADE')
+    else:
+        for table, events in WATCHED:
+            for event in events:
+                op.execute(f'DROP TRIGGER {_name(table, event)}')
     op.drop_table('catalog_version')
