@@ -65,6 +65,8 @@ class Catalog:
         if shared is None or self.changed:
             return await load()
         version = await self.version()
+        if version is None:  # the row is gone: nothing would tell us of a change
+            return await load()
         if version != shared.version:  # changed since (or, restored from a backup, before)
             shared.version, shared.values = version, {}
         if key in shared.values:
@@ -75,10 +77,11 @@ class Catalog:
             shared.values[key] = value
         return value
 
-    async def version(self) -> int:
+    async def version(self) -> int | None:
+        """The catalog's version as this unit sees it; None without the row."""
         if self._version is None:
             rows = sqlite_hop.begin_read(self._conn, "catalog_version")
             if rows is None:
                 rows = list(await self._conn.execute(text(VERSION_SQL)))
-            self._version = int(rows[0][0]) if rows else 0
-        return self._version
+            self._version = int(rows[0][0]) if rows else -1
+        return self._version if self._version >= 0 else None

@@ -104,6 +104,13 @@ async def test_kept_between_units_and_changes_by_anyone_are_seen(
         await conn.execute(text(f"{'TRUNCATE' if pg else 'DELETE FROM'} routing_rules"))
     assert await _catalog(mine) == (nobody, [], "Money", False)
 
+    async with theirs.begin() as conn:  # without the row nothing is kept: nothing would tell
+        await conn.execute(text("DELETE FROM catalog_version"))
+    assert await _catalog(mine) == (nobody, [], "Money", False)
+    async with theirs.begin() as conn:
+        await conn.execute(text("UPDATE queues SET description = 'Cash' WHERE name = 'billing'"))
+    assert await _catalog(mine) == (nobody, [], "Cash", False)
+
 
 async def test_a_unit_that_changed_the_catalog_and_rolled_back_leaves_nothing_kept(
     engines: tuple[AsyncEngine, AsyncEngine],

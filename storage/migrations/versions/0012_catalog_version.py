@@ -3,8 +3,9 @@ the public knowledge base change, so each process may keep them between units of
 
 Issue 2. Every group commit read its authors' agent rows, the routing rules, its queue and
 whether any public KB article exists: four statements (four thread hops on SQLite) of the
-~10 a group made, for rows that change a few times a year (an agent's away/back included). storage/catalog_cache.py keeps them per process and
-reads this one row instead (on SQLite in the hop that sends BEGIN, so for nothing). Triggers
+~10 a group made, for rows that change a few times a year (an agent's away/back included).
+storage/catalog_cache.py keeps them per process and reads this one row instead (on SQLite in
+the hop that sends BEGIN, so for nothing). Triggers
 keep it, so a change made by any process or worker, through deskbot or by hand, is seen at the
 next unit of work. On kb_articles only a change of state or visibility counts.
 Revises 0011.
