@@ -52,7 +52,7 @@ HOUR = timedelta(hours=1)
 COLUMNS = (
     "id", "subject", "status", "priority", "queue", "customer_id", "tags", "origin",
     "conversation_key", "created_at", "updated_at", "first_response_due", "resolution_due",
-    "sla_next_at", "sla_timers", "claim_expires_at", "paused_secs", "version", "sla_due_at",
+    "sla_timers", "claim_expires_at", "paused_secs", "version", "sla_due_at",
 )  # fmt: skip
 
 
@@ -73,10 +73,17 @@ def ticket_row(i: int, open_count: int, due_set: set[int]) -> tuple[Any, ...]:
     timers = {"first_response:breach": at.isoformat()}
     return (
         i, f"ticket {i}", "open" if is_open else "closed", "normal", "general", 1, [], "bench",
-        f"bench:c{i}:", CREATED, CREATED, at, at + timedelta(hours=4), at if is_open else None,
-        timers, NOW + timedelta(hours=1) if is_open and i % 5 == 0 else None, 0, 1,
-        at if is_open else None,
+        f"bench:c{i}:", CREATED, CREATED, at, at + timedelta(hours=4), timers,
+        NOW + timedelta(hours=1) if is_open and i % 5 == 0 else None, 0, 1, at if is_open else None,
     )  # fmt: skip
+
+
+def alarm_row(i: int, open_count: int, due_set: set[int]) -> tuple[Any, ...] | None:
+    """The pending alarm row of an open ticket (sla_alarms): its breach, as its sla_timers say."""
+    if i > open_count:
+        return None
+    at = ticket_row(i, open_count, due_set)[11]
+    return (at, i, "first_response:breach")
 
 
 def load_sqlite(path: str, total: int, open_count: int, due: set[int]) -> None:
@@ -98,6 +105,11 @@ def load_sqlite(path: str, total: int, open_count: int, due: set[int]) -> None:
             for i in range(start, min(start + batch, total + 1))
         ]
         conn.executemany(sql, rows)
+    alarms = [alarm_row(i, open_count, due) for i in range(1, open_count + 1)]
+    conn.executemany(
+        "INSERT INTO sla_alarms (at, ticket_id, alarm) VALUES (?, ?, ?)",
+        [(ts(r[0]), r[1], r[2]) for r in alarms if r is not None],
+    )
     conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'tickets'", (total,))
     conn.commit()
     conn.execute("ANALYZE")
@@ -119,8 +131,15 @@ async def load_postgres(url: str, total: int, open_count: int, due: set[int]) ->
                 for i in range(start, min(start + batch, total + 1))
             ]
             await raw.copy_records_to_table("tickets", records=rows, columns=list(COLUMNS))
+        alarms = [alarm_row(i, open_count, due) for i in range(1, open_count + 1)]
+        await raw.copy_records_to_table(
+            "sla_alarms",
+            records=[r for r in alarms if r is not None],
+            columns=["at", "ticket_id", "alarm"],
+        )
         await raw.execute(f"SELECT setval(pg_get_serial_sequence('tickets', 'id'), {total})")
         await raw.execute("ANALYZE tickets")
+        await raw.execute("ANALYZE sla_alarms")
     finally:
         await raw.close()
 
@@ -145,37 +164,40 @@ async def prepare(app: App, url: str, total: int, open_count: int, due: list[int
 
 async def reset_due(app: App, due: list[int], open_count: int, fire: int | None = None) -> None:
     """Put the due tickets back to "breach due a minute ago" (only the first ``fire`` of them;
-    the others an hour ahead) and drop what the last sweep wrote; close any tickets a memory
-    step opened beyond ``open_count``."""
+    the others an hour ahead), with their pending alarm rows, and drop what the last sweep
+    wrote; close any tickets a memory step opened beyond ``open_count``."""
     at = NOW - timedelta(minutes=1)
     later = NOW + timedelta(hours=1)
+    fire = len(due) if fire is None else fire
     async with app.engine.begin() as conn:
         await conn.execute(t.history.delete().where(t.history.c.ticket_id.in_(due)))
         await conn.execute(t.outbox.delete())
-        await conn.execute(
-            t.tickets.update()
-            .where(t.tickets.c.id.in_(due))
-            .values(
-                status="open",
-                sla_next_at=at,
-                warn_at=None,
-                first_response_due=at,
-                sla_due_at=at,
-                sla_timers={"first_response:breach": at.isoformat()},
-                version=1,
-            )
-        )
-        if fire is not None:
+        await conn.execute(t.sla_alarms.delete().where(t.sla_alarms.c.ticket_id.in_(due)))
+        for ids, when in ((due[:fire], at), (due[fire:], later)):
+            if not ids:
+                continue
             await conn.execute(
                 t.tickets.update()
-                .where(t.tickets.c.id.in_(due[fire:]))
-                .values(sla_next_at=later, first_response_due=later, sla_due_at=later, sla_timers={
-                    "first_response:breach": later.isoformat()})
-            )  # fmt: skip
+                .where(t.tickets.c.id.in_(ids))
+                .values(
+                    status="open",
+                    warn_at=None,
+                    first_response_due=when,
+                    sla_due_at=when,
+                    sla_timers={"first_response:breach": when.isoformat()},
+                    version=1,
+                )
+            )
+            await conn.execute(
+                t.sla_alarms.insert(),
+                [{"at": when, "ticket_id": i, "alarm": "first_response:breach"} for i in ids],
+            )
+        opened = t.tickets.c.id > open_count
+        await conn.execute(t.sla_alarms.delete().where(t.sla_alarms.c.ticket_id > open_count))
         await conn.execute(
             t.tickets.update()
-            .where(t.tickets.c.id > open_count, t.tickets.c.status == "open")
-            .values(status="closed", sla_next_at=None, sla_due_at=None, claim_expires_at=None)
+            .where(opened, t.tickets.c.status == "open")
+            .values(status="closed", sla_due_at=None, claim_expires_at=None)
         )
 
 
@@ -194,11 +216,27 @@ async def vacuum(app: App, url: str) -> None:
 
 
 async def open_more(app: App, open_count: int, new_count: int) -> None:
+    later = NOW + 2 * HOUR
+    if new_count <= open_count:
+        return
     async with app.engine.begin() as conn:
+        ids = t.tickets.c.id > open_count, t.tickets.c.id <= new_count
         await conn.execute(
             t.tickets.update()
-            .where(t.tickets.c.id > open_count, t.tickets.c.id <= new_count)
-            .values(status="open", sla_next_at=NOW + 2 * HOUR, sla_due_at=NOW + 2 * HOUR)
+            .where(*ids)
+            .values(
+                status="open",
+                sla_due_at=later,
+                first_response_due=later,
+                sla_timers={"first_response:breach": later.isoformat()},
+            )
+        )
+        await conn.execute(
+            t.sla_alarms.insert(),
+            [
+                {"at": later, "ticket_id": i, "alarm": "first_response:breach"}
+                for i in range(open_count + 1, new_count + 1)
+            ],
         )
 
 

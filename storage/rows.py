@@ -13,7 +13,7 @@ from storage import tables
 
 SLA_TIMES = (
     "first_response_due", "next_response_due", "resolution_due", "warn_at", "remind_at",
-    "auto_close_at", "paused_at", "sla_next_at", "sla_due_at",
+    "auto_close_at", "paused_at", "sla_due_at",
 )  # fmt: skip
 SLA_FIELDS = (*SLA_TIMES, "sla_policy", "first_response_secs", "resolution_secs", "paused_secs")
 TICKET_FIELDS = (

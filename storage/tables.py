@@ -143,10 +143,9 @@ tickets = Table(
     # (storage/rows.py), so the report reads them from an index instead of parsing timestamps
     Column("first_response_wall_secs", Integer),
     Column("resolution_wall_secs", Integer),
-    # SLA engine (issue 6, migration 0002): the next SLA alarm (warning, breach or escalation
-    # step) of an active ticket is one indexed column; the alarms themselves, fired ones kept
-    # as null, are a JSON map; paused business seconds so far (pending / on hold).
-    Column("sla_next_at", TS),
+    # SLA engine (issue 6, migrations 0002 and 0013): the ticket's planned SLA alarms
+    # (warning, breach, escalation steps) as a JSON map of times; each pending one is also a
+    # row of `sla_alarms`, which is what the scheduler reads. Paused business seconds so far.
     Column("sla_timers", JSON),
     Column("paused_secs", Integer),
     # the earliest due time of a ticket whose clock runs, breached ones included (migration
@@ -159,7 +158,6 @@ tickets = Table(
     _timer_index("claim", "claim_expires_at"),
     _timer_index("remind", "remind_at"),
     _timer_index("autoclose", "auto_close_at"),
-    _timer_index("slanext", "sla_next_at"),
     Index(
         "ix_tickets_sla_due",
         "sla_due_at",
@@ -191,6 +189,21 @@ tickets = Table(
     # reports (migration 0006): the backlog (active tickets by age, per agent) from the index
     Index("ix_tickets_status_created", "status", "created_at", "assignee_id"),
     sqlite_autoincrement=True,
+)
+
+# SLA alarms not fired yet (issue 6, migration 0013): one row per planned alarm, keyed by its
+# time first, so the due ones are one range at the start of the key and firing them deletes a
+# few neighbouring pages instead of rewriting each ticket's wide, many-indexed row. Written
+# when a unit plans an alarm (storage/alarms_repo.py); a row whose ticket no longer plans that
+# alarm at that time is stale and is dropped unfired when it comes due. SQLite keeps the
+# rows in key order (WITHOUT ROWID).
+sla_alarms = Table(
+    "sla_alarms",
+    metadata,
+    Column("at", TS, primary_key=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id"), primary_key=True),
+    Column("alarm", String(60), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 # reports (migration 0008): one row per tag of a ticket, kept with the ticket's `tags` by the

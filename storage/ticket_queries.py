@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import BigInteger, and_, bindparam, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import Ticket
@@ -31,7 +32,10 @@ BY_CONVERSATION = (
 )
 _LOAD_MANY = _SELECT.where(t.tickets.c.id.in_(bindparam("tids", expanding=True)))
 # the timers' claim: lock the rows no other worker holds and read them, in one statement
-_LOCK_AND_LOAD = _LOAD_MANY.with_for_update(of=t.tickets, skip_locked=True)
+# (PostgreSQL only: the ids travel as one array, `= ANY($1)`, not as one parameter each)
+_LOCK_AND_LOAD = _SELECT.where(
+    t.tickets.c.id == func.any(bindparam("tids", type_=ARRAY(BigInteger)))
+).with_for_update(of=t.tickets, skip_locked=True)
 LATEST_PER_CONVERSATION = _SELECT.where(
     t.tickets.c.id.in_(
         select(func.max(t.tickets.c.id))

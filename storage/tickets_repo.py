@@ -14,6 +14,7 @@ from bot.domain.model import Ticket
 from bot.domain.refs import RefFormat
 from storage import tables as t
 from storage import ticket_tags
+from storage.alarms_repo import AlarmRepository, planned
 from storage.bulk import insert_many, update_many
 from storage.ids import IdAllocator
 from storage.rows import (
@@ -54,9 +55,10 @@ def _update_for(keys: tuple[str, ...]) -> Update:
 class TicketRepository(TicketQueries):
     """Tickets by id, conversation and filters. Every loaded ticket is tracked for saving."""
 
-    def __init__(self, conn: AsyncConnection, refs: RefFormat) -> None:
+    def __init__(self, conn: AsyncConnection, refs: RefFormat, alarms: AlarmRepository) -> None:
         self._conn = conn
         self.refs = refs
+        self._alarms = alarms  # each saved plan's new alarms become rows there
         self.seen: dict[int, Ticket] = {}
         # tickets that recorded events not yet collected (ids keep first-event order)
         self.eventful: dict[int, Ticket] = {}
@@ -159,6 +161,8 @@ class TicketRepository(TicketQueries):
         for tid in self._new:
             ticket = self.seen[tid]
             rows.append({**ticket_values(ticket), "id": tid, "version": 1})
+            if ticket.sla_timers:
+                self._alarms.plan(tid, planned({}, ticket.sla_timers))
             self._snapshot[tid] = ticket_copy(ticket)
         self._new = []
         await insert_many(self._conn, t.tickets, rows)
@@ -188,6 +192,8 @@ class TicketRepository(TicketQueries):
             saved.append(tid)
             if "tags" in changed:
                 retagged.append((tid, values["tags"], ticket.created_at))
+            if "sla_timers" in changed:
+                self._alarms.plan(tid, planned(self._snapshot[tid].sla_timers, ticket.sla_timers))
             if self._sqlite or tid in self._locked:  # one UPDATE per column set, below
                 row = (*(values[k] for k in changed), loaded + 1, tid, loaded)
                 batches.setdefault(changed, []).append(row)

@@ -1,8 +1,9 @@
 """The scheduler's questions: which tickets have a timer due, and when the next one falls.
 
-Every timer is a column read with a composite (status, column) index, one branch per status,
-so each branch is an index range scan that stops at ``now`` (EXPLAIN in bench/sla_sweep.py).
-The status sets say when a column means something; handlers clear columns they are done with.
+The ticket's own timers are columns read with a composite (status, column) index, one branch
+per status; SLA alarms are rows of `sla_alarms`, whose key starts with the time. So each branch
+is an index range scan that stops at ``now`` (EXPLAIN in bench/sla_sweep.py). The status sets
+say when a column means something; handlers clear columns they are done with.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from storage.rows import aware
 _C = t.tickets.c
 TIMERS: tuple[tuple[ColumnElement[datetime], tuple[Status, ...]], ...] = (
     (_C.claim_expires_at, (Status.NEW, Status.OPEN)),  # claim timeout
-    (_C.sla_next_at, (Status.NEW, Status.OPEN)),  # SLA warning / breach / escalation step
     (_C.remind_at, (Status.PENDING, Status.ON_HOLD)),  # pending reminder / end of snooze
     (_C.auto_close_at, (Status.PENDING, Status.RESOLVED)),  # auto-resolve / auto-close
 )
 _BRANCHES = [(col, status.value) for col, statuses in TIMERS for status in statuses]
+_ALARM = t.sla_alarms.c  # SLA warnings, breaches and escalation steps (storage/alarms_repo.py)
 DUE_LIMIT = 500
 
 
@@ -36,6 +37,13 @@ def _due_statement(limit: int) -> Select[tuple[int, datetime]]:
         .subquery()
         for col, status in _BRANCHES
     ]
+    parts.append(
+        select(_ALARM.ticket_id.label("id"), _ALARM.at.label("at"))
+        .where(_ALARM.at <= bindparam("now"))
+        .order_by(_ALARM.at)
+        .limit(limit)
+        .subquery()
+    )
     every = union_all(*(select(p.c.id, p.c.at) for p in parts)).subquery()
     return select(every.c.id, every.c.at).order_by(every.c.at).limit(limit)
 
@@ -49,6 +57,7 @@ def _next_statement() -> Select[tuple[datetime]]:
         .subquery()
         for col, status in _BRANCHES
     ]
+    parts.append(select(_ALARM.at.label("at")).order_by(_ALARM.at).limit(1).subquery())
     every = union_all(*(select(p.c.at) for p in parts)).subquery()
     return select(func.min(every.c.at))
 

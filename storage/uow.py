@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.domain.events import Event
 from bot.domain.refs import RefFormat
 from storage import sqlite_hop
+from storage.alarms_repo import AlarmRepository
 from storage.automation_repo import AssignmentRepository, RatingRepository, RuleRepository
 from storage.catalog_cache import Catalog, shared_for
 from storage.catalog_repo import CannedRepository, QueueRepository
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     """
 
     tickets: TicketRepository
+    alarms: AlarmRepository
     customers: CustomerRepository
     agents: AgentRepository
     messages: MessageRepository
@@ -55,7 +57,8 @@ class SqlUnitOfWork:
         await self._conn.begin()
         conn = self._conn
         catalog = Catalog(conn, shared_for(self._engine.sync_engine))
-        self.tickets = TicketRepository(conn, self._refs)
+        self.alarms = AlarmRepository(conn)
+        self.tickets = TicketRepository(conn, self._refs, self.alarms)
         self.customers = CustomerRepository(conn)
         self.agents = AgentRepository(conn, catalog)
         self.messages = MessageRepository(conn)
@@ -93,6 +96,7 @@ class SqlUnitOfWork:
     async def flush(self) -> None:
         await self.customers.flush()
         await self.tickets.save_all()
+        await self.alarms.flush()  # rows of the alarms the saved tickets planned
         await self.messages.flush()
         await self.kb.flush()  # suggestions refer to tickets created in this unit
         await self.history.flush()

@@ -93,7 +93,6 @@ class Ticket:
     paused_at: datetime | None = None
     first_response_secs: int | None = None
     resolution_secs: int | None = None
-    sla_next_at: datetime | None = None
     sla_due_at: datetime | None = None
     sla_timers: dict[str, datetime | None] = field(default_factory=dict)
     paused_secs: int = 0
@@ -258,6 +257,12 @@ class Ticket:
 
     def _record(self, event: ev.Event) -> None:
         self.updated_at = event.at
+        self.note(event)
+
+    def note(self, event: ev.Event) -> None:
+        """Record an event about the ticket that changes nothing on it (an SLA alarm firing):
+        history and notices follow as for any event, but ``updated_at`` stays, so the ticket
+        row need not be written."""
         self.events.append(event)
         if self.on_event is not None:
             self.on_event(self)

@@ -2,10 +2,12 @@
 
 Each target (first response, next response, resolution) has a due time column and alarms in
 ``ticket.sla_timers``: ``"<target>:warn"``, ``"<target>:breach"`` and, after a breach,
-``"<target>:esc:<step>"``. A fired alarm stays in the map with the value None, so it never
-fires again and the card can say "breached"; meeting a target removes its alarms. The earliest
-live alarm of a running ticket is ``sla_next_at``, the one column the scheduler asks about;
-its earliest due time is ``sla_due_at``, the one column "breaching soon" asks about.
+``"<target>:esc:<step>"``. That map is the plan: an alarm fires at its time while the clock
+runs, and one whose time the clock has passed has fired (null marks one fired before
+migration 0013), so firing changes nothing here and the card can still say "breached". Meeting
+a target removes its alarms. The storage keeps a row per planned alarm, keyed by time, for the
+scheduler (storage/alarms_repo.py). The earliest due time of a running ticket is
+``sla_due_at``, the one column "breaching soon" asks about.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from bot.domain.sla import SlaPolicy, compute_due, escalation_at
 from bot.domain.status import Status
 
 TARGETS = ("first_response", "next_response", "resolution")
+Alarm = tuple[datetime, str]
+"""A planned alarm: its time and its key, e.g. (…, "first_response:breach")."""
 RUNNING = frozenset({Status.NEW, Status.OPEN})
 """Statuses in which the SLA clock runs; every other status pauses it."""
 
@@ -105,8 +109,8 @@ def resume(ticket: Ticket, calendar: BusinessCalendar, at: datetime) -> None:
     if at > paused_from:
 
         def shift(value: datetime | None) -> datetime | None:
-            if value is None or value <= paused_from:
-                return value  # already reached before the pause: stays due
+            if value is None or value < paused_from:
+                return value  # reached before the pause: it fired (or was due) then
             left = calendar.business_time(paused_from, value)
             return calendar.add_business_seconds(at, left)
 
@@ -122,51 +126,54 @@ def resume(ticket: Ticket, calendar: BusinessCalendar, at: datetime) -> None:
     refresh(ticket)
 
 
-def due_alarms(ticket: Ticket, now: datetime) -> list[tuple[datetime, str]]:
-    """Live alarms at or before ``now`` of a running ticket, earliest first."""
-    if ticket.status not in RUNNING or ticket.paused_at is not None:
-        return []
-    return sorted(
-        (at, key) for key, at in ticket.sla_timers.items() if at is not None and at <= now
+def clock_time(ticket: Ticket, now: datetime) -> datetime:
+    """Where the clock stands at ``now``: a paused clock stopped when the pause began."""
+    return ticket.paused_at or now
+
+
+def fired(at: datetime | None, clock_at: datetime) -> bool:
+    """Has an alarm planned at ``at`` fired once the clock stands at ``clock_at``?"""
+    return at is None or at <= clock_at
+
+
+def fires(ticket: Ticket, key: str, at: datetime) -> bool:
+    """Does a pending alarm row (``at``, ``key``) fire now: the clock runs and the ticket still
+    plans that alarm at that time? Otherwise the row is stale (the target was met or moved,
+    the clock paused or stopped) and is dropped unfired."""
+    return (
+        ticket.status in RUNNING and ticket.paused_at is None and ticket.sla_timers.get(key) == at
     )
-
-
-def mark_fired(ticket: Ticket, key: str) -> None:
-    ticket.sla_timers[key] = None
-    refresh(ticket)
 
 
 def schedule_escalation(
     ticket: Ticket, target: str, policy: SlaPolicy, calendar: BusinessCalendar, due: datetime
-) -> None:
-    """After a breach: one alarm per ladder step, ``step.after`` business time past ``due``."""
-    if not policy.escalation:
-        return  # no ladder: nothing to schedule (and nothing to recompute)
+) -> list[Alarm]:
+    """After a breach: one alarm per ladder step, ``step.after`` business time past ``due``;
+    returns them as (time, key)."""
+    steps: list[Alarm] = []
     for i, step in enumerate(policy.escalation):
         try:
-            ticket.sla_timers[f"{target}:esc:{i}"] = escalation_at(due, step, calendar)
+            at = escalation_at(due, step, calendar)
         except NoBusinessTimeError:
-            ticket.sla_timers[f"{target}:esc:{i}"] = due
-    refresh(ticket)
+            at = due
+        ticket.sla_timers[f"{target}:esc:{i}"] = at
+        steps.append((at, f"{target}:esc:{i}"))
+    return steps
 
 
 def refresh(ticket: Ticket) -> None:
-    """Recompute the indexed columns: sla_next_at and warn_at from the alarms, sla_due_at (the
-    earliest due time, breached ones included: "breaching soon") from the due times."""
+    """Recompute the derived columns: sla_due_at (the earliest due time, breached ones
+    included: "breaching soon") and warn_at (the earliest planned warning), both only while
+    the clock runs."""
     if ticket.status not in RUNNING or ticket.paused_at is not None:
-        ticket.sla_next_at = ticket.warn_at = ticket.sla_due_at = None
+        ticket.warn_at = ticket.sla_due_at = None
         return
     earliest = earliest_due(ticket)
     ticket.sla_due_at = earliest[1] if earliest is not None else None
-    nxt = warn = None  # one pass: a sweep refreshes every fired ticket several times
+    warn = None
     for key, at in ticket.sla_timers.items():
-        if at is None:
-            continue
-        if nxt is None or at < nxt:
-            nxt = at
-        if key.endswith(":warn") and (warn is None or at < warn):
+        if at is not None and key.endswith(":warn") and (warn is None or at < warn):
             warn = at
-    ticket.sla_next_at = nxt
     ticket.warn_at = warn
 
 
@@ -183,15 +190,16 @@ def earliest_due(ticket: Ticket) -> tuple[str, datetime] | None:
     return best
 
 
-def state(ticket: Ticket) -> str | None:
-    """The card's SLA state: breached, at_risk, paused, or None (on track or no SLA)."""
+def state(ticket: Ticket, now: datetime) -> str | None:
+    """The card's SLA state at ``now``: breached, at_risk, paused, or None (on track or no
+    SLA)."""
     if earliest_due(ticket) is None:
         return None
     if ticket.paused_at is not None:
         return "paused"
-    fired = {k.split(":")[1] for k, v in ticket.sla_timers.items() if v is None}
-    if "breach" in fired:
+    passed = {k.split(":")[1] for k, v in ticket.sla_timers.items() if fired(v, now)}
+    if "breach" in passed:
         return "breached"
-    if "warn" in fired:
+    if "warn" in passed:
         return "at_risk"
     return None

@@ -123,22 +123,28 @@ def _set(
     calendar: BusinessCalendar,
     now: datetime,
 ) -> None:
-    """New due time and alarms of one target; alarms that already fired stay fired."""
+    """New due time and alarms of one target; alarms that already fired stay fired (at the
+    time they fired, so they never fire again and the card still shows them)."""
     prefix = target + ":"
-    fired = {k for k, v in ticket.sla_timers.items() if k.startswith(prefix) and v is None}
+    ref = clock.clock_time(ticket, now)
+    fired = {
+        k: v for k, v in ticket.sla_timers.items() if k.startswith(prefix) and clock.fired(v, ref)
+    }
     timers = {k: v for k, v in ticket.sla_timers.items() if not k.startswith(prefix)}
-    ref = ticket.paused_at or now
     breach, warn_key = f"{target}:breach", f"{target}:warn"
     if warn_key in fired:
-        timers[warn_key] = None
+        timers[warn_key] = fired[warn_key]
     elif warn is not None and warn < due and due > ref:
         timers[warn_key] = max(warn, ref)  # passed already: warn now, the ticket is at risk
     if breach in fired:
-        timers[breach] = None
+        timers[breach] = fired[breach]
         for i, step in enumerate(policy.escalation):  # the ladder of the new policy
             key = f"{target}:esc:{i}"
+            if key in fired:
+                timers[key] = fired[key]
+                continue
             try:
-                timers[key] = None if key in fired else escalation_at(due, step, calendar)
+                timers[key] = escalation_at(due, step, calendar)
             except NoBusinessTimeError:
                 timers[key] = due
     else:

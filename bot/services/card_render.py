@@ -32,12 +32,14 @@ async def render_cards(rows: list[Any], uow: UnitOfWork, core: Core) -> dict[int
     tickets = {t.id: t for t in await uow.tickets.get_many([r.ticket_id for r in cards])}
     data = await card_data(list(tickets.values()), uow, core)
     out: dict[int, tuple[str, Any]] = {}
+    now = core.clock.now()
     for row in cards:
         ticket = tickets.get(row.ticket_id)
         if ticket is None:
             continue  # not a ticket of ours any more: send the row as written
         try:
-            fields = card_fields(ticket, data.customer_name(ticket), data.failed.get(ticket.id, 0))
+            name, failed = data.customer_name(ticket), data.failed.get(ticket.id, 0)
+            fields = card_fields(ticket, name, now, failed)
             fields.update(data.extras(ticket))
             out[row.id] = (card_text(fields), {**(row.payload or {}), **fields})
         except Exception:  # one card that cannot be drawn must not hold up the batch's rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.domain import sla_clock
@@ -9,8 +10,10 @@ from bot.domain.model import Ticket
 from bot.domain.status import ACTIVE
 
 
-def card_fields(ticket: Ticket, customer_name: str, failed_deliveries: int = 0) -> dict[str, Any]:
-    """Everything a card shows, as plain data for Block Kit, embeds or text."""
+def card_fields(
+    ticket: Ticket, customer_name: str, now: datetime, failed_deliveries: int = 0
+) -> dict[str, Any]:
+    """Everything a card shows at ``now``, as plain data for Block Kit, embeds or text."""
     return {
         "ref": ticket.ref,
         "subject": ticket.subject,
@@ -25,12 +28,12 @@ def card_fields(ticket: Ticket, customer_name: str, failed_deliveries: int = 0) 
         if ticket.first_response_at
         else None,
         "failed_deliveries": failed_deliveries,
-        **card_sla(ticket),
+        **card_sla(ticket, now),
     }
 
 
-def card_sla(ticket: Ticket) -> dict[str, Any]:
-    """SLA on the card: the target due next, its due time (ISO, UTC) and its state
+def card_sla(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """SLA on the card: the target due next, its due time (ISO, UTC) and its state at ``now``
     ("at_risk", "breached", "paused" or None when on track)."""
     due = sla_clock.earliest_due(ticket) if ticket.status in ACTIVE else None
     if due is None:
@@ -39,7 +42,7 @@ def card_sla(ticket: Ticket) -> dict[str, Any]:
     return {
         "sla_due": at.isoformat(),
         "sla_target": target.replace("_", " "),
-        "sla_state": sla_clock.state(ticket),
+        "sla_state": sla_clock.state(ticket, now),
     }
 
 

@@ -1,7 +1,8 @@
 """SLA alarms of one ticket: warnings, breaches and the escalation ladder (run by the timers).
 
-Each alarm is marked fired in the same transaction as its history event and notices, and the
-ticket is saved with a version check, so an alarm fires exactly once also with several workers.
+Each alarm's row is deleted in the same transaction as its history event and notices are
+written, and a row is handed to one worker only (storage/alarms_repo.py), so an alarm fires
+exactly once also with several workers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from bot.domain import events as ev
 from bot.domain import sla_clock as clock
 from bot.domain.model import Agent, Role, Ticket
 from bot.domain.sla import EscalationStep
+from bot.domain.sla_clock import Alarm
 from bot.services.context import Core
 from bot.services.deliveries import Deliveries
 from bot.services.sla_stage import policy_of
@@ -22,34 +24,44 @@ ACTOR = "deskbot"
 KIND = "sla"  # the outbound kind of SLA notices to agents
 
 
-async def fire_sla(ticket: Ticket, now: datetime, uow: UnitOfWork, core: Core) -> int:
-    """Fire every SLA alarm of ``ticket`` due at ``now``, oldest first; returns how many."""
+async def fire_sla(
+    ticket: Ticket, due: list[Alarm], now: datetime, uow: UnitOfWork, core: Core
+) -> int:
+    """Fire the alarm rows ``due`` (taken from storage, oldest first) that ``ticket`` still
+    plans; returns how many fired. A breach plans its escalation ladder; steps already due
+    (a catch-up after downtime) fire in the same pass and get no row."""
     policy, calendar = policy_of(ticket, core)
     out = Deliveries(uow, core)
+    work = list(due)
     fired = 0
-    while alarms := clock.due_alarms(ticket, now):
-        _, key = alarms[0]
-        clock.mark_fired(ticket, key)
+    while work:
+        at, key = work.pop(0)
+        if not clock.fires(ticket, key, at):
+            continue  # stale: the target was met or moved, or the clock stopped
         target, kind, *rest = key.split(":")
-        due = getattr(ticket, clock.due_field(target), None)
+        due_at = getattr(ticket, clock.due_field(target), None)
         label = TARGET_LABEL.get(target, target)
-        due_text = when(due, calendar.tz) if due else "now"
+        due_text = when(due_at, calendar.tz) if due_at else "now"
         if kind == "warn":
-            ticket._record(ev.SlaWarned(ticket.id, ACTOR, now, target=target, due=due))
+            ticket.note(ev.SlaWarned(ticket.id, ACTOR, now, target=target, due=due_at))
             text = f"⏰ {ticket.ref} {label} is due {due_text}: {ticket.subject}"
             await _tell_assignee_or_team(ticket, text, out)
         elif kind == "breach":
-            ticket._record(ev.SlaBreached(ticket.id, ACTOR, now, target=target, due=due))
+            ticket.note(ev.SlaBreached(ticket.id, ACTOR, now, target=target, due=due_at))
             text = f"🔥 {ticket.ref} missed its {label} target (due {due_text}): {ticket.subject}"
             out.to_agents(ticket, KIND, text)
             if ticket.assignee_id is not None:
                 await out.to_agent(ticket.assignee_id, ticket, KIND, text)
-            clock.schedule_escalation(ticket, target, policy, calendar, due or now)
+            ladder = clock.schedule_escalation(ticket, target, policy, calendar, due_at or now)
+            for alarm in sorted(a for a in ladder if a[0] <= now):
+                uow.alarms.fired_here(ticket.id, *alarm)
+                work.append(alarm)
+            work.sort()
         elif kind == "esc" and rest and int(rest[0]) < len(policy.escalation):
             step_no = int(rest[0])
             step = policy.escalation[step_no]
             detail = await _escalate(ticket, target, step, now, uow, core, out)
-            ticket._record(
+            ticket.note(
                 ev.SlaEscalated(
                     ticket.id,
                     ACTOR,

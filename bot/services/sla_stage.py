@@ -72,7 +72,7 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
         if event.first_response:
             ticket.first_response_secs = clock.business_seconds(ticket, calendar, at)
             clock.clear_target(ticket, "first_response")
-        _next_response_met(ticket, event, uow)
+        await _next_response_met(ticket, event, uow)
         clock.clear_target(ticket, "next_response")
     elif isinstance(event, ev.CustomerMessageAdded):
         running = ticket.status in clock.RUNNING and ticket.paused_at is None
@@ -94,16 +94,19 @@ async def _apply(event: ev.Event, ticket: Ticket, uow: UnitOfWork, core: Core) -
         await _reselect(event, ticket, uow, core)
 
 
-def _next_response_met(ticket: Ticket, event: ev.AgentReplied, uow: UnitOfWork) -> None:
+async def _next_response_met(ticket: Ticket, event: ev.AgentReplied, uow: UnitOfWork) -> None:
     """A reply ends a next-response cycle, and the cycle's outcome is recorded so reports can
     count it (clearing the due time alone would leave no trace): met when in time; breached
-    when late and the sweep had not fired the breach yet (it would now never fire)."""
+    when late and the sweep had not fired the breach yet (its row is taken here, so it never
+    fires, and a sweep firing it at this moment is the one that records it instead)."""
     due = ticket.next_response_due
     if due is None:
         return
     if event.at <= due:
         kind, data = "sla_met", {"due": due.isoformat()}
-    elif ticket.sla_timers.get("next_response:breach") is not None:
+    elif (at := ticket.sla_timers.get("next_response:breach")) is not None and (
+        await uow.alarms.take(ticket.id, "next_response:breach", at)
+    ):
         kind, data = "sla_breached", {"due": due.isoformat(), "answered": event.at.isoformat()}
     else:
         return  # the sweep recorded this breach when it fired

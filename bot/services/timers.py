@@ -2,7 +2,8 @@
 reminder, auto-resolve, auto-close, end of a snooze. Also the `/snooze` command.
 
 `fire_timers` first claims the ticket row (PostgreSQL: FOR UPDATE SKIP LOCKED), then re-reads
-it and acts only on what is still due, so two workers sweeping at once act once.
+it and acts only on what is still due, and takes (deletes) the SLA alarm rows it fires, so two
+workers sweeping at once act once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.domain import sla_clock as clock
 from bot.domain.errors import DomainError, IllegalTransition
 from bot.domain.model import Ticket
 from bot.domain.sla import parse_duration
+from bot.domain.sla_clock import Alarm
 from bot.domain.status import Status
 from bot.messages import Identity, Reply
 from bot.services import customer_texts
@@ -38,28 +40,35 @@ async def fire_timers(cmd: c.FireTimers, uow: UnitOfWork, core: Core) -> int:
     ticket = await uow.tickets.get(cmd.ticket_id)
     if ticket is None:
         return 0
-    return await _fire(ticket, cmd.now, uow, core)
+    alarms = await uow.alarms.take_due([ticket.id], cmd.now)
+    return await _fire(ticket, alarms.get(ticket.id, []), cmd.now, uow, core)
 
 
 async def fire_due_timers(cmd: c.FireDueTimers, uow: UnitOfWork, core: Core) -> int:
-    """The scheduler's batch: claim and load the due tickets in one statement, run each one's
-    timers (pure domain work, in memory), and let the unit of work write the result set-wise:
-    the pipeline runs once for all their events, history and outbox rows go in one INSERT
-    each, the tickets in one UPDATE per changed column set. Returns how many timers fired."""
+    """The scheduler's batch: claim and load the due tickets in one statement, take their due
+    SLA alarm rows in another, run each one's timers (pure domain work, in memory), and let
+    the unit of work write the result set-wise: the pipeline runs once for all their events,
+    history and outbox rows go in one INSERT each, changed tickets in one UPDATE per changed
+    column set (an SLA alarm alone changes no ticket). Returns how many timers fired."""
     fired = 0
-    for ticket_id in await uow.tickets.claim_many_for_timers(list(dict.fromkeys(cmd.ticket_ids))):
+    claimed = await uow.tickets.claim_many_for_timers(list(dict.fromkeys(cmd.ticket_ids)))
+    alarms = await uow.alarms.take_due(claimed, cmd.now)
+    for ticket_id in claimed:
         ticket = await uow.tickets.get(ticket_id)
         if ticket is not None:
-            fired += await _fire(ticket, cmd.now, uow, core)
+            fired += await _fire(ticket, alarms.get(ticket_id, []), cmd.now, uow, core)
     return fired
 
 
-async def _fire(ticket: Ticket, now: datetime, uow: UnitOfWork, core: Core) -> int:
+async def _fire(
+    ticket: Ticket, alarms: list[Alarm], now: datetime, uow: UnitOfWork, core: Core
+) -> int:
     """Every timer of a claimed ticket that is due at ``now`` (re-read after the claim)."""
     fired = 0
     if ticket.claim_expires_at is not None and ticket.claim_expires_at <= now:
         fired += await _claim_timed_out(ticket, now, uow, core)
-    fired += await fire_sla(ticket, now, uow, core)
+    if alarms:
+        fired += await fire_sla(ticket, alarms, now, uow, core)
     fired += await _automation(ticket, now, uow, core)
     clock.refresh(ticket)
     return fired

@@ -12,6 +12,7 @@ class UnitOfWork(Protocol):
     """One transaction. Repositories hang off it; nothing else reaches storage."""
 
     tickets: Any
+    alarms: Any
     customers: Any
     agents: Any
     messages: Any

@@ -87,7 +87,8 @@ async def test_failed_and_sent_lookups_use_the_partial_indexes(db_url: str) -> N
 
 async def test_the_scheduler_queries_use_the_partial_timer_indexes(db_url: str) -> None:
     """The due and next-due queries read each timer through its (status, column) index, which
-    holds only tickets whose timer is set (migration 0010)."""
+    holds only tickets whose timer is set (migration 0010), and the SLA alarms through the
+    key of `sla_alarms`, which starts with the time (migration 0013)."""
     engine = create_engine(db_url)
     await migrate(engine)
     try:
@@ -98,14 +99,25 @@ async def test_the_scheduler_queries_use_the_partial_timer_indexes(db_url: str) 
             else:
                 query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tickets'"
             defs = dict((await conn.execute(text(query))).tuples().all())
-            for name in ("claim", "slanext", "remind", "autoclose"):
+            for name in ("claim", "remind", "autoclose"):
                 assert "IS NOT NULL" in defs[f"ix_tickets_status_{name}"]
-            assert not {"ix_tickets_status_warn", "ix_tickets_status_frd"} & set(defs)
+            gone = {"ix_tickets_status_warn", "ix_tickets_status_frd", "ix_tickets_status_slanext"}
+            assert not gone & set(defs)
             due = timers_repo._DUE.params(now=NOW)
-            for stmt in (due, timers_repo._NEXT):
+            sqlite = conn.dialect.name == "sqlite"
+            for stmt, alarms in (
+                # the due alarms: one range at the start of the key
+                (due, "SEARCH sla_alarms USING PRIMARY KEY (at<?)" if sqlite else "pk_sla_alarms"),
+                # the next one: the first entry of the key (SQLite walks the table in key order)
+                (timers_repo._NEXT, "SCAN sla_alarms" if sqlite else "pk_sla_alarms"),
+            ):
                 plan = await _plan(conn, stmt)
-                for name in ("claim", "slanext", "remind", "autoclose"):
+                for name in ("claim", "remind", "autoclose"):
                     assert f"ix_tickets_status_{name}" in plan, plan
+                assert alarms in plan, plan
+                lines = plan.splitlines()
+                after = lines[lines.index(alarms) + 1] if sqlite else ""
+                assert "TEMP B-TREE" not in after and "Seq Scan on sla_alarms" not in plan
             await conn.rollback()
     finally:
         await engine.dispose()

@@ -96,11 +96,11 @@ async def test_two_workers_fire_every_timer_exactly_once(db_url: str, tmp_path: 
             ).all()
             open_timers = (
                 await conn.execute(
-                    select(func.count()).where(
-                        t.tickets.c.sla_next_at.is_not(None)
-                        | t.tickets.c.claim_expires_at.is_not(None)
-                    )
+                    select(func.count()).where(t.tickets.c.claim_expires_at.is_not(None))
                 )
+            ).scalar_one()
+            open_timers += (
+                await conn.execute(select(func.count()).select_from(t.sla_alarms))
             ).scalar_one()
     finally:
         await one.stop()

@@ -30,48 +30,72 @@ POLICY = SlaPolicy.from_dict(
     }
 )
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Zagreb
+H = timedelta(hours=1)
 
 
 def ticket(at: datetime = START) -> Ticket:
     return Ticket(1, "T-1", "s", 1, "console:a:", "console", at, status=Status.OPEN)
 
 
-def test_start_sets_due_warning_and_next_alarm() -> None:
+def test_start_sets_due_warning_and_planned_alarms() -> None:
     t = ticket()
     clock.start_target(t, "first_response", POLICY, OFFICE, START)
     assert t.first_response_due == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     assert t.warn_at == datetime(2026, 3, 2, 9, 36, tzinfo=UTC)  # 80% of 2h
-    assert t.sla_next_at == t.warn_at
+    assert t.sla_timers == {
+        "first_response:warn": t.warn_at,
+        "first_response:breach": t.first_response_due,
+    }
+    assert t.sla_due_at == t.first_response_due
     clock.clear_target(t, "first_response")
-    assert t.first_response_due is None and t.sla_next_at is None and not t.sla_timers
+    assert t.first_response_due is None and t.warn_at is None and not t.sla_timers
 
 
-def test_alarms_fire_once_in_order_and_escalation_follows_the_breach() -> None:
+def test_an_alarm_counts_as_fired_once_its_time_passes_and_escalation_follows_the_breach() -> None:
     t = ticket()
     clock.start_target(t, "first_response", POLICY, OFFICE, START)
-    late = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-    keys = [k for _, k in clock.due_alarms(t, late)]
-    assert keys == ["first_response:warn", "first_response:breach"]
-    for key in keys:
-        clock.mark_fired(t, key)
-    assert clock.due_alarms(t, late) == [] and clock.state(t) == "breached"
-    clock.schedule_escalation(t, "first_response", POLICY, OFFICE, t.first_response_due)  # type: ignore[arg-type]
-    assert t.sla_timers["first_response:esc:0"] == datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
-    assert [k for _, k in clock.due_alarms(t, late)] == ["first_response:esc:0"]
+    warn, breach = t.sla_timers["first_response:warn"], t.sla_timers["first_response:breach"]
+    assert warn is not None and breach is not None
+    assert clock.state(t, warn - timedelta(seconds=1)) is None
+    assert clock.state(t, warn) == "at_risk"
+    assert clock.state(t, breach) == "breached"
+    # a pending row fires only while the ticket still plans that alarm at that time
+    assert clock.fires(t, "first_response:breach", breach)
+    assert not clock.fires(t, "first_response:breach", breach + timedelta(minutes=1))
+    assert not clock.fires(t, "first_response:esc:0", breach)
+    ladder = clock.schedule_escalation(t, "first_response", POLICY, OFFICE, breach)
+    step = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+    assert ladder == [(step, "first_response:esc:0")]
+    assert t.sla_timers["first_response:esc:0"] == step and clock.fires(t, *ladder[0][::-1])
+    clock.clear_target(t, "first_response")  # met (late): every row left behind is stale
+    assert not clock.fires(t, "first_response:esc:0", step)
+    assert clock.state(t, step) is None
+
+
+def test_an_alarm_marked_null_by_the_old_schema_stays_fired() -> None:
+    t = ticket()
+    clock.start_target(t, "first_response", POLICY, OFFICE, START)
+    t.sla_timers["first_response:breach"] = None  # before migration 0013
+    assert clock.state(t, START) == "breached"
 
 
 def test_paused_ticket_fires_nothing_and_resume_shifts_by_the_paused_business_time() -> None:
     t = ticket()
     clock.start_target(t, "first_response", POLICY, OFFICE, START)
+    breach = t.sla_timers["first_response:breach"]
+    assert breach is not None
     clock.pause(t, START + timedelta(minutes=30))  # 09:30 local
-    assert t.sla_next_at is None
-    assert clock.due_alarms(t, START + timedelta(days=5)) == []
+    assert t.sla_due_at is None and t.warn_at is None
+    assert not clock.fires(t, "first_response:breach", breach)
+    assert clock.state(t, START + timedelta(days=5)) == "paused"
     # resume the next day at 10:00 local: the pause covered 09:30-12:00, 13:00-17:00, 09:00-10:00
     resumed = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
     clock.resume(t, OFFICE, resumed)
     assert t.paused_secs == int(timedelta(hours=7, minutes=30).total_seconds())
     # 1h30m of the target was left: 10:00 + 1h30m = 11:30 local
     assert t.first_response_due == datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
+    assert t.sla_timers["first_response:breach"] == t.first_response_due  # a new row's time
+    assert not clock.fires(t, "first_response:breach", breach)  # the old row is stale
     assert clock.business_seconds(t, OFFICE, resumed) == 30 * 60
 
 
@@ -91,7 +115,7 @@ def test_resume_moves_due_by_exactly_the_paused_business_time(
     clock.pause(t, paused)
     clock.resume(t, OFFICE, resumed)
     assert t.resolution_due is not None
-    if due <= paused:
+    if due < paused:
         assert t.resolution_due == due  # breached before the pause: stays breached
     else:
         moved = OFFICE.business_time(due, t.resolution_due)
@@ -190,8 +214,7 @@ def test_sla_due_at_is_the_earliest_due_time_while_the_clock_runs() -> None:
     clock.start_target(t, "first_response", POLICY, OFFICE, START)
     clock.start_target(t, "resolution", POLICY, OFFICE, START)
     assert t.sla_due_at == t.first_response_due == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    for key in ("first_response:warn", "first_response:breach"):
-        clock.mark_fired(t, key)
+    assert clock.state(t, START + 2 * H) == "breached"
     assert t.sla_due_at == t.first_response_due  # breached: still "due", now overdue
     clock.pause(t, START + timedelta(hours=3))
     assert t.sla_due_at is None

@@ -47,19 +47,20 @@ def test_more_urgent_policy_counts_the_time_already_used() -> None:
     assert t.sla_timers["first_response:breach"] == START + H
     # the breach is due already: no warning right before it
     assert "first_response:warn" not in t.sla_timers
-    assert [k for _, k in clock.due_alarms(t, START + 3 * H)] == ["first_response:breach"]
+    assert clock.fires(t, "first_response:breach", START + H)  # a new row, due at once
     # resolution (8h, 3h used): its warning at 80% is still ahead
     assert t.sla_timers["resolution:warn"] == START + timedelta(minutes=384)
 
 
 def test_more_lenient_policy_moves_due_later_and_a_fired_alarm_stays_fired() -> None:
     t = opened(URGENT)
-    clock.mark_fired(t, "first_response:warn")  # warned at 48 min
+    warned = START + 48 * timedelta(minutes=1)  # 80 % of an hour: fired by now
+    assert t.sla_timers["first_response:warn"] == warned
     rebase(t, URGENT, ALWAYS, NORMAL, ALWAYS, START + 50 * timedelta(minutes=1))
     assert t.first_response_due == START + 4 * H
-    assert t.sla_timers["first_response:warn"] is None  # fired once, never again
+    assert t.sla_timers["first_response:warn"] == warned  # fired once, never again
     assert t.sla_timers["first_response:breach"] == START + 4 * H
-    assert t.sla_next_at == START + 4 * H
+    assert clock.state(t, START + 50 * timedelta(minutes=1)) == "at_risk"
 
 
 def test_warning_moment_already_passed_warns_now() -> None:
@@ -86,15 +87,14 @@ def test_met_targets_stay_met() -> None:
 
 
 def test_breached_target_keeps_its_breach_and_follows_the_new_ladder() -> None:
-    t = opened()
-    clock.mark_fired(t, "first_response:warn")
-    clock.mark_fired(t, "first_response:breach")  # breached at 4h under `normal`
+    t = opened()  # breached at 4h under `normal`, an hour before the change
     rebase(t, NORMAL, ALWAYS, URGENT, ALWAYS, START + 5 * H)
-    assert t.sla_timers["first_response:breach"] is None
+    assert t.sla_timers["first_response:breach"] == START + 4 * H  # fired then: stays
     assert t.first_response_due == START + H
     # urgent's ladder: notify leads 15 min after the (new) due time; it is due now
-    assert t.sla_timers["first_response:esc:0"] == START + H + timedelta(minutes=15)
-    assert [k for _, k in clock.due_alarms(t, START + 5 * H)] == ["first_response:esc:0"]
+    step = START + H + timedelta(minutes=15)
+    assert t.sla_timers["first_response:esc:0"] == step
+    assert clock.fires(t, "first_response:esc:0", step)
 
 
 def test_paused_ticket_counts_up_to_the_pause_and_resumes_without_breaching() -> None:
@@ -104,7 +104,8 @@ def test_paused_ticket_counts_up_to_the_pause_and_resumes_without_breaching() ->
     rebase(t, NORMAL, ALWAYS, URGENT, ALWAYS, START + 10 * H)
     # 30 min used before the pause: 30 min left, counted from the pause
     assert t.first_response_due == START + H
-    assert t.sla_next_at is None  # paused: nothing fires
+    breach = t.sla_timers["first_response:breach"]
+    assert breach is not None and not clock.fires(t, "first_response:breach", breach)
     t.status = Status.OPEN
     clock.resume(t, ALWAYS, START + 10 * H)
     assert t.first_response_due == START + 10 * H + 30 * timedelta(minutes=1)
