@@ -40,6 +40,11 @@ _TAKE_ONE = (
     .returning(_A.alarm)
 )
 
+# The same alarm planned again at the same time (a policy changed back, say) is the row
+# already there: keep it. Built once: a new statement object per unit costs its cache key.
+_INSERT_SQLITE = sqlite.insert(t.sla_alarms).on_conflict_do_nothing()
+_INSERT_PG = postgresql.insert(t.sla_alarms).on_conflict_do_nothing()
+
 
 def planned(before: dict[str, datetime | None], after: dict[str, datetime | None]) -> list[Alarm]:
     """Alarms of ``after`` that ``before`` did not plan at that time: each needs its row."""
@@ -75,10 +80,7 @@ class AlarmRepository:
         self._new.clear()
         if not rows:
             return
-        # the same alarm planned again at the same time (a pause that moved nothing, say)
-        # is the row already there: keep it
-        insert = sqlite.insert if self._sqlite else postgresql.insert
-        await self._conn.execute(insert(t.sla_alarms).on_conflict_do_nothing(), rows)
+        await self._conn.execute(_INSERT_SQLITE if self._sqlite else _INSERT_PG, rows)
 
     async def take_due(self, ticket_ids: list[int], upto: datetime) -> dict[int, list[Alarm]]:
         """Delete and return the rows of ``ticket_ids`` due at ``upto``, per ticket, oldest
