@@ -181,6 +181,9 @@ async def build_app(
     core.policy.status_platforms = tuple(
         a.platform for a in adapters if getattr(a, "status_marks", False)
     )
+    core.policy.triage_by_server = tuple(
+        a.platform for a in adapters if getattr(a, "triage_by_server", False)
+    )
     core.policy.ack_caps = {  # email: acknowledgements per address and day (issue 5)
         a.platform: cap for a in adapters if (cap := getattr(a, "ack_cap_per_day", None))
     }

@@ -63,6 +63,7 @@ class DiscordAdapter(InFlightWork):
 
     platform = PLATFORM
     agent_facing = True
+    triage_by_server = True  # staff channels are picked by the customer's guild (channels.py)
     status_marks = True  # the core writes a "status" row per change: the status message
 
     def __init__(self, settings: Settings, **client_options: Any) -> None:

@@ -31,6 +31,10 @@ class Policy:
     # Platforms whose adapters show ticket status on the customer's conversation (Slack
     # reactions): they get one edit-in-place "status" row per change.
     status_platforms: tuple[str, ...] = ()
+    # Platforms whose adapters pick the triage channel by the server the customer wrote on
+    # (Discord: the staff channel of that guild); messages about several tickets are grouped
+    # per server on them (bot/services/deliveries.py: team_of).
+    triage_by_server: tuple[str, ...] = ()
     # Most acknowledgements one customer gets per day on a platform (email loop protection,
     # issue 5): platform -> cap. Platforms not listed are not capped.
     ack_caps: dict[str, int] = field(default_factory=dict)

@@ -121,6 +121,28 @@ class Deliveries:
                 payload=data,
             )
 
+    def team_of(self, ticket: Ticket) -> tuple[str, str]:
+        """Which triage channel a ticket's team messages go to, as adapters decide it: the
+        queue's, and on some platforms the one of the customer's server (their channel)."""
+        conv = ConversationRef.from_key(ticket.conversation_key)
+        server = conv.channel if conv.platform in self.core.policy.triage_by_server else ""
+        return ticket.queue, server
+
+    def to_team(self, queue: str, conversation_key: str, kind: str, text: str) -> None:
+        """A message about no single ticket to the triage channel of ``queue`` (adapters post
+        it at the top of that channel); ``conversation_key`` is a customer conversation of the
+        queue, which tells adapters whose server it is, as for a ticket's messages."""
+        for platform in self.core.policy.agent_platforms:
+            self._row(
+                None,
+                platform,
+                "agents",
+                kind,
+                f"{platform}:agents:queue/{queue}",
+                text,
+                payload={"queue": queue, "conversation": conversation_key},
+            )
+
     async def to_agent(self, agent_id: int, ticket: Ticket | None, kind: str, text: str) -> None:
         """A direct message to one agent, on the first agent platform they are known on."""
         idents = await self.uow.agents.identities(agent_id)

@@ -15,23 +15,27 @@ from bot.domain.model import Agent, Role, Ticket
 from bot.domain.sla import EscalationStep
 from bot.domain.sla_clock import Alarm
 from bot.services.context import Core
-from bot.services.deliveries import Deliveries
+from bot.services.sla_notices import SlaNotices
 from bot.services.sla_stage import policy_of
 from bot.services.sla_texts import TARGET_LABEL, when
 from bot.services.unit_of_work import UnitOfWork
 
 ACTOR = "deskbot"
-KIND = "sla"  # the outbound kind of SLA notices to agents
 
 
 async def fire_sla(
-    ticket: Ticket, due: list[Alarm], now: datetime, uow: UnitOfWork, core: Core
+    ticket: Ticket,
+    due: list[Alarm],
+    now: datetime,
+    uow: UnitOfWork,
+    core: Core,
+    out: SlaNotices,
 ) -> int:
     """Fire the alarm rows ``due`` (taken from storage, oldest first) that ``ticket`` still
     plans; returns how many fired. A breach plans its escalation ladder; steps already due
-    (a catch-up after downtime) fire in the same pass and get no row."""
+    (a catch-up after downtime) fire in the same pass and get no row. Notices are collected
+    in ``out``, which the caller writes once for its whole batch."""
     policy, calendar = policy_of(ticket, core)
-    out = Deliveries(uow, core)
     work = list(due)
     fired = 0
     while work:
@@ -45,13 +49,13 @@ async def fire_sla(
         if kind == "warn":
             ticket.note(ev.SlaWarned(ticket.id, ACTOR, now, target=target, due=due_at))
             text = f"⏰ {ticket.ref} {label} is due {due_text}: {ticket.subject}"
-            await _tell_assignee_or_team(ticket, text, out)
+            out.to_assignee_or_team(ticket, "warn", text)
         elif kind == "breach":
             ticket.note(ev.SlaBreached(ticket.id, ACTOR, now, target=target, due=due_at))
             text = f"🔥 {ticket.ref} missed its {label} target (due {due_text}): {ticket.subject}"
-            out.to_agents(ticket, KIND, text)
+            out.to_team(ticket, "breach", text)
             if ticket.assignee_id is not None:
-                await out.to_agent(ticket.assignee_id, ticket, KIND, text)
+                out.to_agent(ticket.assignee_id, ticket, "breach", text)
             ladder = clock.schedule_escalation(ticket, target, policy, calendar, due_at or now)
             for alarm in sorted(a for a in ladder if a[0] <= now):
                 uow.alarms.fired_here(ticket.id, *alarm)
@@ -77,13 +81,6 @@ async def fire_sla(
     return fired
 
 
-async def _tell_assignee_or_team(ticket: Ticket, text: str, out: Deliveries) -> None:
-    if ticket.assignee_id is not None:
-        await out.to_agent(ticket.assignee_id, ticket, KIND, text)
-    else:
-        out.to_agents(ticket, KIND, text)
-
-
 async def _escalate(
     ticket: Ticket,
     target: str,
@@ -91,29 +88,29 @@ async def _escalate(
     now: datetime,
     uow: UnitOfWork,
     core: Core,
-    out: Deliveries,
+    out: SlaNotices,
 ) -> str:
     """Run one ladder step; returns what was done, for the history row and the notice."""
     label = TARGET_LABEL.get(target, target)
     head = f"🚨 {ticket.ref} escalated ({label} breached)"
     if step.action == "notify_assignee":
         if ticket.assignee_id is None:
-            out.to_agents(ticket, KIND, f"{head}: nobody is assigned. {ticket.subject}")
+            out.to_team(ticket, "esc", f"{head}: nobody is assigned. {ticket.subject}")
             return "no assignee; told the team"
-        await out.to_agent(ticket.assignee_id, ticket, KIND, f"{head}: {ticket.subject}")
+        out.to_agent(ticket.assignee_id, ticket, "esc", f"{head}: {ticket.subject}")
         return f"told {ticket.assignee_name}"
     if step.action == "notify_leads":
         leads = await _leads(ticket, step, uow, core)
-        out.to_agents(ticket, KIND, f"{head}: leads, please look. {ticket.subject}")
+        out.to_team(ticket, "esc", f"{head}: leads, please look. {ticket.subject}")
         for lead in leads:
-            await out.to_agent(lead.id, ticket, KIND, f"{head}: {ticket.subject}")
+            out.to_agent(lead.id, ticket, "esc", f"{head}: {ticket.subject}")
         return "told " + (", ".join(a.name for a in leads) or "the team (no leads found)")
     if step.action == "raise_priority":
         old, new = ticket.priority, ticket.priority.raised()
         if new == old:
             return f"priority already {old.value}"
         ticket.set_priority(new, actor=ACTOR, at=now)
-        out.to_agents(ticket, KIND, f"{head}: priority {old.value} → {new.value}")
+        out.to_team(ticket, "esc", f"{head}: priority {old.value} → {new.value}")
         return f"priority {old.value} → {new.value}"
     if step.action == "reassign_queue":
         queue = step.target or ticket.queue
@@ -122,7 +119,7 @@ async def _escalate(
         if await uow.queues.get(queue) is None:
             return f"no queue {queue}"
         ticket.transfer(queue, actor=ACTOR, at=now)
-        out.to_agents(ticket, KIND, f"{head}: moved to queue {queue}")
+        out.to_team(ticket, "esc", f"{head}: moved to queue {queue}")
         return f"moved to queue {queue}"
     return await _reassign_agent(ticket, step, now, uow, core, out, head)
 
@@ -133,7 +130,7 @@ async def _reassign_agent(
     now: datetime,
     uow: UnitOfWork,
     core: Core,
-    out: Deliveries,
+    out: SlaNotices,
     head: str,
 ) -> str:
     if step.target is None:
@@ -141,7 +138,7 @@ async def _reassign_agent(
         if ticket.assignee_id is None:
             return "already unassigned"
         ticket.unassign(actor=ACTOR, at=now, reason="SLA escalation")
-        out.to_agents(ticket, KIND, f"{head}: back to queue {ticket.queue}")
+        out.to_team(ticket, "esc", f"{head}: back to queue {ticket.queue}")
         return f"back to queue {ticket.queue}"
     agent = await uow.agents.by_name(step.target)
     if agent is None or not agent.active:
@@ -149,7 +146,7 @@ async def _reassign_agent(
     if agent.id == ticket.assignee_id:
         return f"already with {agent.name}"
     ticket.assign(agent, actor=ACTOR, at=now, timeout=core.policy.claim_timeout)
-    out.to_agents(ticket, KIND, f"{head}: reassigned to {agent.name}")
+    out.to_team(ticket, "esc", f"{head}: reassigned to {agent.name}")
     return f"reassigned to {agent.name}"
 
 

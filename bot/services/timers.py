@@ -26,6 +26,7 @@ from bot.services import customer_texts
 from bot.services.context import Core
 from bot.services.deliveries import Deliveries
 from bot.services.sla_alarms import ACTOR, fire_sla
+from bot.services.sla_notices import SlaNotices
 from bot.services.sla_texts import when
 from bot.services.ticket_handlers import agent_and_ticket, expire_claim
 from bot.services.unit_of_work import UnitOfWork
@@ -41,7 +42,10 @@ async def fire_timers(cmd: c.FireTimers, uow: UnitOfWork, core: Core) -> int:
     if ticket is None:
         return 0
     alarms = await uow.alarms.take_due([ticket.id], cmd.now)
-    return await _fire(ticket, alarms.get(ticket.id, []), cmd.now, uow, core)
+    notices = SlaNotices(Deliveries(uow, core))
+    fired = await _fire(ticket, alarms.get(ticket.id, []), cmd.now, uow, core, notices)
+    await notices.write()
+    return fired
 
 
 async def fire_due_timers(cmd: c.FireDueTimers, uow: UnitOfWork, core: Core) -> int:
@@ -49,26 +53,35 @@ async def fire_due_timers(cmd: c.FireDueTimers, uow: UnitOfWork, core: Core) -> 
     SLA alarm rows in another, run each one's timers (pure domain work, in memory), and let
     the unit of work write the result set-wise: the pipeline runs once for all their events,
     history and outbox rows go in one INSERT each, changed tickets in one UPDATE per changed
-    column set (an SLA alarm alone changes no ticket). Returns how many timers fired."""
+    column set (an SLA alarm alone changes no ticket). SLA notices of several tickets go out
+    as one digest (bot/services/sla_notices.py). Returns how many timers fired."""
     fired = 0
     claimed = await uow.tickets.claim_many_for_timers(list(dict.fromkeys(cmd.ticket_ids)))
     alarms = await uow.alarms.take_due(claimed, cmd.now)
+    notices = SlaNotices(Deliveries(uow, core))
     for ticket_id in claimed:
         ticket = await uow.tickets.get(ticket_id)
         if ticket is not None:
-            fired += await _fire(ticket, alarms.get(ticket_id, []), cmd.now, uow, core)
+            due = alarms.get(ticket_id, [])
+            fired += await _fire(ticket, due, cmd.now, uow, core, notices)
+    await notices.write()
     return fired
 
 
 async def _fire(
-    ticket: Ticket, alarms: list[Alarm], now: datetime, uow: UnitOfWork, core: Core
+    ticket: Ticket,
+    alarms: list[Alarm],
+    now: datetime,
+    uow: UnitOfWork,
+    core: Core,
+    notices: SlaNotices,
 ) -> int:
     """Every timer of a claimed ticket that is due at ``now`` (re-read after the claim)."""
     fired = 0
     if ticket.claim_expires_at is not None and ticket.claim_expires_at <= now:
         fired += await _claim_timed_out(ticket, now, uow, core)
     if alarms:
-        fired += await fire_sla(ticket, alarms, now, uow, core)
+        fired += await fire_sla(ticket, alarms, now, uow, core, notices)
     fired += await _automation(ticket, now, uow, core)
     clock.refresh(ticket)
     return fired

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,32 @@ async def test_slow_handler_is_deferred_then_followed_up(env: DiscordEnv) -> Non
     assert reply.deferred and reply.elapsed < 0.5 and not handle.rejected
     answer = await handle.followup(within=5)
     assert answer.content.startswith("You claimed T-1") and time.monotonic() - started >= 1.0
+
+
+async def test_sla_breaches_of_several_tickets_are_one_digest_per_server(tmp_path: Path) -> None:
+    """Three tickets breach in one sweep, two on the main server and one on another: each
+    server's staff channel gets one digest of its own tickets; every card shows the breach."""
+    async with running(tmp_path, extra_servers=1) as env:
+        other = env.servers[1]  # type: ignore[attr-defined]
+        for channel, text in (
+            (env.main.support, "VPN down"),
+            (other.support, "printer jammed"),
+            (env.main.support, "mail bounces"),
+        ):
+            await env.dc.user_message(channel.id, env.alice, text)
+            await env.quiet()
+        env.clock.set(env.clock.now() + timedelta(hours=5))  # past the 4 h first response
+        assert await env.app.scheduler.sweep() == 6  # each one's warning and breach
+        await env.quiet()
+        digest = [c for c in env.bot_texts(env.main.staff.id) if "SLA alerts" in c]
+        assert len(digest) == 1
+        assert digest[0].startswith("🔥 SLA alerts in queue general: 2 missed, 2 due soon\n")
+        assert "T-1 missed its first response target" in digest[0]
+        assert "T-3 missed" in digest[0] and "T-2" not in digest[0]
+        assert not [c for c in env.bot_texts(other.staff.id) if "SLA alerts" in c]
+        # one ticket there: its notices go to its card's thread, as they are
+        [card] = env.cards(other.staff)
+        [theirs] = [c for c in env.bot_texts(env.staff_thread(card).id) if "missed" in c]
+        assert theirs.startswith("🔥 T-2 missed its first response target")
+        for card in env.cards() + env.cards(other.staff):
+            assert "breached" in str(card.embeds[0]).lower(), card.embeds[0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from storage import tables as t
-from tests.adapters.slack.conftest import ALICE, BOB, CAROL, HELP, TRIAGE, SlackEnv
+from tests.adapters.slack.conftest import ALICE, BOB, CAROL, DAVE, HELP, TRIAGE, SlackEnv
 
 
 def card_field(card_blocks: list[dict], name: str) -> str:
@@ -109,3 +111,20 @@ async def test_notes_and_relays_from_commands_land_in_the_card_thread(env: Slack
     assert "Looks like SSO" in note and "@channel" in note and "&lt;!here&gt;" in note
     assert "<!" not in note
     assert env.thread(HELP, root.ts)[1:] == []
+
+
+async def test_sla_alerts_of_several_tickets_are_one_digest_at_the_top_of_triage(
+    env: SlackEnv,
+) -> None:
+    for who, text in ((ALICE, "VPN down"), (DAVE, "Printer jammed")):
+        await env.say(who, text)
+    await env.quiet()
+    cards = env.cards()
+    later = datetime.now(UTC) + timedelta(hours=5)  # past the default 4 h first response
+    assert await env.app.scheduler.sweep(later) == 4  # each one's warning and breach
+    await env.quiet()
+    top = [m.text for m in env.slack.messages(TRIAGE) if "SLA alerts" in m.text]
+    assert len(top) == 1 and "2 missed, 2 due soon" in top[0]
+    assert "T-1 missed its first response" in top[0] and "T-2 missed" in top[0]
+    for card in cards:  # nothing per ticket under the cards
+        assert not [m for m in env.thread(TRIAGE, card.ts) if "missed" in m]
