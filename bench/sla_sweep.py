@@ -285,7 +285,7 @@ async def run(
 
     async def due_query() -> None:
         async with app.uow() as uow:
-            found = await uow.tickets.due_for_timers(NOW)
+            found, _ = await uow.tickets.due_for_timers(NOW)
         assert len(found) == min(due_count, timers_repo.DUE_LIMIT), len(found)
 
     async def next_query() -> None:

@@ -49,7 +49,7 @@ class Scheduler:
         now = now or self.clock.now()
         async with self.uow_factory() as uow:  # one read transaction when nothing is due
             self._apply_policies(await uow.sla_policies.list())
-            due = await uow.tickets.due_for_timers(now)
+            due, more = await uow.tickets.due_for_timers(now)
         for job in self.jobs:
             try:
                 await job(now)
@@ -60,8 +60,11 @@ class Scheduler:
         while due:
             seen.update(due)
             fired += await self._fire(due, now)
+            if not more:
+                break  # that batch held every timer due (firing makes none due at `now`)
             async with self.uow_factory() as uow:
-                due = [tid for tid in await uow.tickets.due_for_timers(now) if tid not in seen]
+                found, more = await uow.tickets.due_for_timers(now)
+            due = [tid for tid in found if tid not in seen]
         return fired
 
     async def _fire(self, due: list[int], now: datetime) -> int:

@@ -167,8 +167,9 @@ class TicketQueries:
         """Earliest timer of all kinds (claim, SLA, reminder, auto-close) of any ticket."""
         return await timers_repo.next_due_time(self._conn)
 
-    async def due_for_timers(self, now: datetime) -> list[int]:
-        """Tickets with any timer due at ``now`` (indexed; see storage/timers_repo.py)."""
+    async def due_for_timers(self, now: datetime) -> tuple[list[int], bool]:
+        """Tickets with any timer due at ``now``, one batch of them, and whether more are due
+        (indexed; see storage/timers_repo.py)."""
         return await timers_repo.due_ticket_ids(self._conn, now)
 
     async def claim_for_timers(self, ticket_id: int) -> bool:

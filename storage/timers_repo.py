@@ -62,7 +62,7 @@ def _next_statement() -> Select[tuple[datetime]]:
     return select(func.min(every.c.at))
 
 
-_DUE = _due_statement(DUE_LIMIT)
+_DUE = _due_statement(DUE_LIMIT + 1)  # one row more than a batch: is anything left after it?
 _NEXT = _next_statement()
 _LOCK = select(_C.id).where(_C.id == bindparam("tid")).with_for_update(skip_locked=True)
 _LOCK_MANY = (
@@ -72,10 +72,13 @@ _LOCK_MANY = (
 )
 
 
-async def due_ticket_ids(conn: AsyncConnection, now: datetime) -> list[int]:
-    """Up to DUE_LIMIT tickets with a timer at or before ``now``, most overdue first."""
+async def due_ticket_ids(conn: AsyncConnection, now: datetime) -> tuple[list[int], bool]:
+    """The tickets of up to DUE_LIMIT timers at or before ``now``, most overdue first, and
+    whether more timers are due after them (the query reads one row past the batch, so a
+    sweep whose batch held everything due needs no second query)."""
     rows = (await conn.execute(_DUE, {"now": now})).all()
-    return list(dict.fromkeys(r.id for r in rows))
+    more = len(rows) > DUE_LIMIT
+    return list(dict.fromkeys(r.id for r in rows[:DUE_LIMIT])), more
 
 
 async def next_due_time(conn: AsyncConnection) -> datetime | None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App, build_app
@@ -17,6 +18,7 @@ from bot.domain import commands as c
 from bot.messages import ConversationRef, Identity, InboundMessage
 from bot.services.ports import FakeClock
 from storage import tables as t
+from storage import timers_repo
 
 CONFIG = """
 [[sla.policies]]
@@ -134,3 +136,37 @@ async def test_a_finished_unit_of_work_leaves_no_garbage_cycles(
         gc.enable()
         await app.stop()
     assert "Ticket" not in left and "TicketRepository" not in left, Counter(left)
+
+
+async def test_batches_stop_when_one_held_everything_due(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The due query reads one row past a batch: a sweep asks again only while more is due."""
+    # 12 tickets with a warning and a breach each: 24 due timers, batches of 10 rows
+    monkeypatch.setattr(timers_repo, "DUE_LIMIT", 10)
+    monkeypatch.setattr(timers_repo, "_DUE", timers_repo._due_statement(11))
+    queries: list[int] = []
+    real = timers_repo.due_ticket_ids
+
+    async def counted(conn: Any, now: datetime) -> tuple[list[int], bool]:
+        found = await real(conn, now)
+        queries.append(len(found[0]))
+        return found
+
+    monkeypatch.setattr(timers_repo, "due_ticket_ids", counted)
+    app, _ = await opened_app(db_url, tmp_path)
+    try:
+        assert await app.scheduler.sweep() == 2 * TICKETS
+        history, _ = await fired(app)
+        asked = list(queries)
+        queries.clear()
+        assert await app.scheduler.sweep() == 0
+    finally:
+        await app.stop()
+    # The first 10 rows are ten tickets' warnings (more was due); firing those tickets took
+    # their breaches too. The second query read the 4 rows left, two tickets, and nothing
+    # past them: no third query.
+    assert asked == [10, 2]
+    assert queries == [0]  # nothing due: one query
+    for tid in range(1, TICKETS + 1):
+        assert history[(tid, "sla_warned")] == 1 and history[(tid, "sla_breached")] == 1
