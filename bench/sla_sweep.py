@@ -5,8 +5,9 @@ database between runs (SQLite under bench/.data/). Then prints:
 
 * the "what is due" query (and the "next due" query) alone, median and p95, plus their plans;
   and "breaching soon" (App Home, `list due:1h`: due within the hour or breached, LIMIT 20);
-* a full sweep that fires the 500 due SLA breaches (history, notices, card edits, which the
-  dispatcher draws when it sends them: bench/sla_dispatch.py), median over rounds; the due
+* a full sweep that fires the 500 due SLA breaches (history, card edits, which the
+  dispatcher draws when it sends them: bench/sla_dispatch.py, and the notices: the tickets
+  share a queue, so one digest, bot/services/sla_notices.py), median over rounds; the due
   tickets are reset between rounds; then sweeps firing only 50 and 100 of them (``--fire``),
   the rest pushed an hour ahead;
 * tracemalloc peak of a sweep as the number of open tickets grows (memory should stay flat).
