@@ -61,7 +61,7 @@ class Scheduler:
             seen.update(due)
             fired += await self._fire(due, now)
             if not more:
-                break  # that batch held every timer due (firing makes none due at `now`)
+                break  # that batch held every timer due; what firing sets due is the next sweep's
             async with self.uow_factory() as uow:
                 found, more = await uow.tickets.due_for_timers(now)
             due = [tid for tid in found if tid not in seen]
