@@ -89,18 +89,58 @@ async def reset_postgres(url: str) -> None:
         await conn.close()
 
 
+# What the foreign keys from history and outbox to tickets checked until migration 0014
+# dropped them (a sweep paid for them row by row): no row names a ticket that is not there.
+# Every database test ends with this check, so a bug that would have tripped them still fails.
+ORPHANS = """
+SELECT 'history', id, ticket_id FROM history h
+ WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = h.ticket_id)
+UNION ALL
+SELECT 'outbox', id, ticket_id FROM outbox o
+ WHERE o.ticket_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = o.ticket_id)
+"""
+
+
+async def orphan_rows(url: str) -> list[tuple[Any, ...]]:
+    """History and outbox rows whose ticket does not exist (none when there are no tables)."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        path = url.split(":///", 1)[-1]
+        if not path or not Path(path).exists():
+            return []
+        with sqlite3.connect(path) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if not {"history", "outbox", "tickets"} <= tables:
+                return []
+            return [tuple(r) for r in conn.execute(ORPHANS)]
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        if await conn.fetchval("SELECT to_regclass('public.outbox') IS NULL"):
+            return []
+        return [tuple(r) for r in await conn.fetch(ORPHANS)]
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database URL, once for SQLite and once for PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'deskbot.db'}"
-        return
-    url = postgres_url()
-    assert url is not None
-    await reset_postgres(url)
+        url = f"sqlite+aiosqlite:///{tmp_path / 'deskbot.db'}"
+    else:
+        found = postgres_url()
+        assert found is not None
+        await reset_postgres(found)
+        url = found
     yield url
+    assert await orphan_rows(url) == [], "history or outbox rows of tickets that do not exist"
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'deskbot.db'}"
+async def sqlite_url(tmp_path: Path) -> AsyncIterator[str]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'deskbot.db'}"
+    yield url
+    assert await orphan_rows(url) == [], "history or outbox rows of tickets that do not exist"
