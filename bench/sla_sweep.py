@@ -10,7 +10,9 @@ database between runs (SQLite under bench/.data/). Then prints:
   share a queue, so one digest, bot/services/sla_notices.py), median over rounds; the due
   tickets are reset between rounds; then sweeps firing only 50 and 100 of them (``--fire``),
   the rest pushed an hour ahead;
-* tracemalloc peak of a sweep as the number of open tickets grows (memory should stay flat).
+* tracemalloc peak of a sweep as the number of open tickets grows (memory should stay flat);
+* a CPU reference (a fixed Python loop) before and after, as this class of machine's speed
+  drifts over a session.
 
     .venv/bin/python bench/sla_sweep.py
     .venv/bin/python bench/sla_sweep.py --url postgresql+asyncpg://postgres@127.0.0.1/sla_bench
@@ -275,6 +277,7 @@ async def explain(app: App) -> None:
 async def run(
     url: str, total: int, open_count: int, due_count: int, rounds: int, fire: list[int]
 ) -> None:
+    print(f"before: {cpu_reference()}")
     clock = FakeClock(NOW)
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     engine = create_engine(url)
@@ -359,7 +362,21 @@ async def run(
     await reset_due(app, due, open_count)
     await app.stop()
     machine = f"{platform.machine()} · {os.cpu_count()} cores"
-    print(f"machine: {machine} · Python {platform.python_version()}")
+    print(f"machine: {machine} · Python {platform.python_version()} · {cpu_reference()}")
+
+
+def cpu_reference() -> str:
+    """A fixed pure-Python loop timed before and after, to say how fast the CPU was: this
+    class of virtual machine runs it anywhere from ~13 to ~22 ms over a session, and the
+    sweep's Python share moves with it, so figures of different runs compare only beside it."""
+    samples = []
+    for _ in range(20):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i
+        samples.append((time.perf_counter() - started) * 1000)
+    return f"CPU reference loop {statistics.median(samples):.1f} ms"
 
 
 def main() -> None:
