@@ -145,14 +145,6 @@ def fires(ticket: Ticket, key: str, at: datetime) -> bool:
     )
 
 
-def superseded(ticket: Ticket, target: str, due: list[Alarm]) -> bool:
-    """Is the warning of ``target`` moot because its breach fires in the same pass (``due``:
-    the alarm rows still to fire)? That happens when the scheduler catches up on both after
-    downtime: the breach says all there is, and a "due soon" beside "missed" is noise."""
-    breach = f"{target}:breach"
-    return any(key == breach and fires(ticket, key, at) for at, key in due)
-
-
 def schedule_escalation(
     ticket: Ticket, target: str, policy: SlaPolicy, calendar: BusinessCalendar, due: datetime
 ) -> list[Alarm]:

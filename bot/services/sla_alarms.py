@@ -43,8 +43,6 @@ async def fire_sla(
         if not clock.fires(ticket, key, at):
             continue  # stale: the target was met or moved, or the clock stopped
         target, kind, *rest = key.split(":")
-        if kind == "warn" and clock.superseded(ticket, target, work):
-            continue  # caught up past the breach too: the breach alone is told
         due_at = getattr(ticket, clock.due_field(target), None)
         label = TARGET_LABEL.get(target, target)
         due_text = when(due_at, calendar.tz) if due_at else "now"

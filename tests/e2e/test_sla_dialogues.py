@@ -341,38 +341,6 @@ async def test_restart_while_breach_is_due_fires_once_after_start(
     assert len([x for x in sla_texts(out) if "missed its first response" in x]) == 1
 
 
-async def test_down_past_warning_and_breach_tells_only_the_breach(
-    db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    # down from 09:30 to 10:20: the warning (09:48) and the breach (10:00) fall due unseen;
-    # after the restart the team hears that the target was missed, not also that it is near
-    caplog.set_level(logging.INFO, logger="bot.scheduling")
-    out, _ = await run_dialogue(
-        TEAM
-        + """
-        :now 2026-03-02T09:00 UTC
-        alice: server down
-        :advance 30m
-        :now 2026-03-02T10:20 UTC
-        :restart
-        :advance 5m
-        """,
-        db_url,
-        config=config(tmp_path, LADDER),
-    )
-    history = await history_kinds(db_url)
-    assert ("sla_warned", "first_response") not in history
-    assert history.count(("sla_breached", "first_response")) == 1
-    texts = sla_texts(out)
-    assert len([x for x in texts if "missed its first response" in x]) == 1
-    assert not [x for x in texts if "is due" in x], texts
-    caught = [r.getMessage() for r in caplog.records if "caught up" in r.getMessage()]
-    assert "scheduler caught up on 2 due timers" in caught  # the breach and the 0m ladder step
-    pending = {key for _, key in await pending_alarms(db_url)}
-    assert "first_response:warn" not in pending  # taken with the breach, not left to fire later
-    assert "first_response:esc:1" in pending
-
-
 async def test_dst_weekend_and_public_holiday(db_url: str, tmp_path: Path) -> None:
     out, _ = await run_dialogue(
         TEAM

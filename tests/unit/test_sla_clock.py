@@ -72,19 +72,6 @@ def test_an_alarm_counts_as_fired_once_its_time_passes_and_escalation_follows_th
     assert clock.state(t, step) is None
 
 
-def test_a_warning_is_superseded_only_by_its_own_target_breaching_in_the_same_pass() -> None:
-    t = ticket()
-    clock.start_target(t, "first_response", POLICY, OFFICE, START)
-    clock.start_target(t, "resolution", POLICY, OFFICE, START)
-    breach = t.sla_timers["first_response:breach"]
-    assert breach is not None
-    assert clock.superseded(t, "first_response", [(breach, "first_response:breach")])
-    assert not clock.superseded(t, "first_response", [])  # the breach is still ahead
-    assert not clock.superseded(t, "resolution", [(breach, "first_response:breach")])
-    # a stale breach row (the target moved since) does not silence the warning
-    assert not clock.superseded(t, "first_response", [(breach - H, "first_response:breach")])
-
-
 def test_an_alarm_marked_null_by_the_old_schema_stays_fired() -> None:
     t = ticket()
     clock.start_target(t, "first_response", POLICY, OFFICE, START)
