@@ -38,8 +38,9 @@ class MessageBus:
     ) -> None:
         self.uow_factory = uow_factory
         self.core = core
-        self.handlers = handlers
-        self.prefetchers = prefetchers or {}
+        # this bus's own maps: changing one app's handler must not change every app's
+        self.handlers = dict(handlers)
+        self.prefetchers = dict(prefetchers or {})
         self.on_commit = on_commit or (lambda: None)
 
     async def handle(self, command: Command) -> Any:
